@@ -1,0 +1,158 @@
+"""`idgraph`: serve the API, manage the local Neo4j, register sources.
+
+`idgraph serve` uses NEO4J_URI when it is set; otherwise it starts the embedded Neo4j under IDGRAPH_DATA_DIR
+for as long as it runs, and stops it on the way out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import msgspec
+
+from app.settings import Settings, SettingsError, load_settings
+
+
+def neo4j_data_dir(settings: Settings) -> Path:
+    return Path(settings.data_dir) / "neo4j"
+
+
+def _local_uri(settings: Settings) -> str | None:
+    from app import neo4j_local
+
+    st = neo4j_local.status(neo4j_data_dir(settings))
+    return f"bolt://127.0.0.1:{st['port']}" if st else None
+
+
+def _connected_settings(settings: Settings) -> Settings:
+    """Settings with a reachable NEO4J_URI: the configured one, or the local Neo4j if it is running."""
+    if settings.neo4j_uri:
+        return settings
+    uri = _local_uri(settings)
+    if uri is None:
+        raise SystemExit("no Neo4j: set NEO4J_URI, or start the local one (`idgraph neo4j start` or `make run`)")
+    return settings.with_neo4j_uri(uri)
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app import neo4j_local
+
+    local = None
+    if not settings.neo4j_uri:
+        print(f"starting the local Neo4j {neo4j_local.NEO4J_VERSION} (data in {neo4j_data_dir(settings)}) ...",
+              file=sys.stderr, flush=True)
+        local = neo4j_local.start(neo4j_data_dir(settings), heap=args.neo4j_heap, page_cache=args.neo4j_page_cache)
+        os.environ["NEO4J_URI"] = local.uri
+        print(f"Neo4j ready at {local.uri}", file=sys.stderr, flush=True)
+    try:
+        uvicorn.run(
+            "app.main:app_from_env", factory=True, host=settings.host, port=settings.port,
+            log_config=None, access_log=False, proxy_headers=False, timeout_keep_alive=5,
+        )
+    finally:
+        if local is not None and local.owned:
+            print("stopping the local Neo4j ...", file=sys.stderr, flush=True)
+            local.stop()
+    return 0
+
+
+def cmd_neo4j(settings: Settings, args: argparse.Namespace) -> int:
+    from app import neo4j_local
+
+    data_dir = neo4j_data_dir(settings)
+    if args.action == "start":
+        handle = neo4j_local.start_background(data_dir, port=args.port, heap=args.neo4j_heap,
+                                              page_cache=args.neo4j_page_cache)
+        print(f"Neo4j {neo4j_local.NEO4J_VERSION} running at {handle.uri} (pid {handle.pid}, data {data_dir})")
+        print(f"export NEO4J_URI={handle.uri}")
+        return 0
+    if args.action == "stop":
+        stopped = neo4j_local.stop(data_dir)
+        print("stopped" if stopped else "not running")
+        return 0
+    st = neo4j_local.status(data_dir)
+    if st is None:
+        print("not running")
+        return 3
+    print(f"running at bolt://127.0.0.1:{st['port']} (pid {st['pid']}, data {data_dir})")
+    return 0
+
+
+async def _sources(settings: Settings, args: argparse.Namespace) -> int:
+    from app.db import bootstrap_schema, create_driver
+    from app.queries import catalog
+    from app.sources import SourceExists, SourceService
+
+    settings = _connected_settings(settings)
+    driver = create_driver(settings)
+    try:
+        await bootstrap_schema(driver, catalog(), settings.neo4j_database)
+        service = SourceService(driver, catalog(), settings.neo4j_database)
+        if args.action == "add":
+            try:
+                source = await service.create(args.name, args.id)
+            except SourceExists:
+                print(f"source {args.id!r} already exists", file=sys.stderr)
+                return 1
+            print(msgspec.json.encode(source).decode())
+            return 0
+        for source in await service.list():
+            print(msgspec.json.encode(source).decode())
+        return 0
+    finally:
+        await driver.close()
+
+
+def cmd_sources(settings: Settings, args: argparse.Namespace) -> int:
+    from app.logging import configure_logging
+
+    configure_logging(msgspec.structs.replace(settings, log_level="WARNING"))
+    return asyncio.run(_sources(settings, args))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="idgraph", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the API (starts the local Neo4j when NEO4J_URI is unset)")
+    serve.set_defaults(func=cmd_serve)
+
+    neo4j = sub.add_parser("neo4j", help="manage the local embedded Neo4j")
+    neo4j.add_argument("action", choices=["start", "stop", "status"])
+    neo4j.add_argument("--port", type=int, default=None, help="Bolt port (default: a free one)")
+    neo4j.set_defaults(func=cmd_neo4j)
+
+    for p in (serve, neo4j):
+        p.add_argument("--neo4j-heap", default=os.environ.get("IDGRAPH_NEO4J_HEAP", "1g"))
+        p.add_argument("--neo4j-page-cache", default=os.environ.get("IDGRAPH_NEO4J_PAGE_CACHE", "512m"))
+
+    sources = sub.add_parser("sources", help="register and list event sources")
+    sources_sub = sources.add_subparsers(dest="action", required=True)
+    add = sources_sub.add_parser("add", help="register a source")
+    add.add_argument("name")
+    add.add_argument("--id", default=None, help="the source id (default: a new UUID)")
+    sources_sub.add_parser("list", help="list sources")
+    sources.set_defaults(func=cmd_sources)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"idgraph: {exc}", file=sys.stderr)
+        return 2
+    result: int = args.func(settings, args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,279 @@
+"""The ingestion service: one canonical batch in, one managed write transaction out.
+
+Every dialect ends here. The transaction function reads the identity state it needs (locking what it reads),
+asks the pure rules in `graph_model.identity` what to do, and writes the result through the repository. The
+driver retries the whole function on transient errors and deadlocks, so it keeps no state between attempts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from neo4j import AsyncDriver, AsyncManagedTransaction
+
+from app.logging import get_logger
+from app.repository import GraphRepository
+from graph_model.events import CanonicalEvent, IngestBatch
+from graph_model.identity import IdentityPlan, ProfileFacts, plan_identity
+from graph_model.urn import AliasUrn
+
+log = get_logger(__name__)
+_json = msgspec.json.Encoder()
+
+
+class MergeRecord(msgspec.Struct, frozen=True):
+    survivor_id: str
+    merged_id: str
+    linking_event_id: str | None
+    aliases: list[str]
+
+
+class IngestResult(msgspec.Struct):
+    profile_id: str | None
+    session_id: str | None
+    event_ids: list[str]
+    saved: int
+    duplicates: int
+    merges: list[MergeRecord] = msgspec.field(default_factory=list)
+    refused: list[str] = msgspec.field(default_factory=list)
+    aliases: list[str] = msgspec.field(default_factory=list)
+
+
+class _EventRow(msgspec.Struct):
+    """An event as the transaction sees it: the canonical event plus its storage identity."""
+
+    event: CanonicalEvent
+    id: str
+    key: str
+
+
+def event_key(source_id: str, external_id: str | None, event_id: str) -> str:
+    """The dedup key: unique per source for client ids; server-made ids never collide with them."""
+    return f"{source_id}|ext|{external_id}" if external_id is not None else f"{source_id}|id|{event_id}"
+
+
+def _event_doc(row: _EventRow, session_id: str | None) -> dict[str, Any]:
+    ev = row.event
+    return {
+        "id": row.id,
+        "key": row.key,
+        "type": ev.type,
+        "time": ev.time,
+        "external_id": ev.external_id,
+        "session_id": session_id,
+        "properties_json": _json.encode(ev.properties).decode(),
+        "context_json": _json.encode(ev.context).decode(),
+        "trait_keys": list(ev.trait_inputs),
+        "trait_values": [_json.encode(v).decode() for v in ev.trait_inputs.values()],
+    }
+
+
+class IngestionService:
+    def __init__(self, driver: AsyncDriver, repository: GraphRepository, database: str,
+                 merge_limits: dict[str, int]) -> None:
+        self._driver = driver
+        self._repo = repository
+        self._database = database
+        self._limits = dict(merge_limits)
+
+    async def ingest(self, batch: IngestBatch) -> IngestResult:
+        rows, order = self._rows(batch)
+        request_id = str(uuid.uuid4())
+        async with self._driver.session(database=self._database) as session:
+            result: IngestResult = await session.execute_write(self._write, batch, rows, request_id)
+        # A repeat inside the batch is a duplicate and answers with the id of the event it repeats.
+        result.duplicates += len(batch.events) - len(rows)
+        result.event_ids = [result.event_ids[i] for i in order]
+        if result.merges or result.refused:
+            log.info("identity changed", merges=len(result.merges), refused=len(result.refused))
+        return result
+
+    @staticmethod
+    def _rows(batch: IngestBatch) -> tuple[list[_EventRow], list[int]]:
+        """One row per distinct event, and for each event of the request the index of its row."""
+        rows: list[_EventRow] = []
+        row_of_key: dict[str, int] = {}
+        order: list[int] = []
+        for ev in batch.events:
+            event_id = str(uuid.uuid4())
+            key = event_key(batch.source_id, ev.external_id, event_id)
+            if key not in row_of_key:
+                row_of_key[key] = len(rows)
+                rows.append(_EventRow(ev, event_id, key))
+            order.append(row_of_key[key])
+        return rows, order
+
+    async def _write(
+        self, tx: AsyncManagedTransaction, batch: IngestBatch, rows: list[_EventRow], request_id: str
+    ) -> IngestResult:
+        now = datetime.now(UTC)
+        repo = self._repo
+        session_id = batch.session_id if batch.save_session else None
+
+        # 1. Deduplicate: only events this request creates go further.
+        if batch.save_events and rows:
+            stored = await repo.merge_events(
+                tx, events=[_event_doc(r, batch.session_id) for r in rows], request_id=request_id,
+                source_id=batch.source_id, dialect=batch.dialect, now=now,
+            )
+            outcome = {rec["key"]: (rec["id"], rec["created"]) for rec in stored}
+        else:
+            outcome = {r.key: (r.id, True) for r in rows}
+        event_ids = [outcome[r.key][0] for r in rows]
+        fresh = [r for r in rows if outcome[r.key][1]]
+        duplicates = len(rows) - len(fresh)
+        saved = len(fresh) if batch.save_events else 0
+        times = [r.event.time for r in fresh]
+        first_seen, last_seen = (min(times), max(times)) if times else (None, None)
+
+        # 2. The session (locked for the rest of the transaction).
+        session_profile: str | None = None
+        if session_id is not None:
+            session_profile = await repo.upsert_session(
+                tx, session_id=session_id, source_id=batch.source_id, now=now, first_seen=first_seen,
+                last_seen=last_seen, profile_less=batch.profile_less, context_json="{}",
+            )
+
+        if batch.profile_less:
+            if batch.save_events and fresh:
+                await repo.bind_events(
+                    tx, events=[{"id": r.id, "linked_urns": [], "refused_urns": []} for r in fresh],
+                    session_id=session_id, handle_id=None,
+                )
+            return IngestResult(None, session_id, event_ids, saved, duplicates)
+
+        # 3. Aliases: the request's own and those of the events it created, locked in URN order.
+        aliases = self._aliases(batch.aliases, fresh, first_seen, last_seen, now)
+        alias_profiles = (
+            await repo.upsert_aliases(tx, aliases=[a for _, a in aliases], now=now) if aliases else {}
+        )
+        # 4. A profile id the client holds from an earlier answer.
+        claimed_profile: str | None = None
+        if batch.claimed_profile_id:
+            claimed_profile = await repo.lock_profile_handle(tx, profile_id=batch.claimed_profile_id, now=now)
+
+        # 5. Lock the profiles involved and plan the merges.
+        involved = {p for p in (session_profile, claimed_profile, *alias_profiles.values()) if p}
+        facts: dict[str, ProfileFacts] = {}
+        if involved:
+            for rec in await repo.lock_profiles(tx, profile_ids=sorted(involved), limited_types=sorted(self._limits)):
+                limited: dict[str, set[str]] = {}
+                for item in rec["limited"]:
+                    alias_type, _, value = item.partition(":")
+                    limited.setdefault(alias_type, set()).add(value)
+                facts[rec["id"]] = ProfileFacts(
+                    rec["id"], rec["size"], {k: frozenset(v) for k, v in limited.items()}
+                )
+        by_urn = {str(alias): alias for alias, _ in aliases}
+        plan = plan_identity(
+            session_profile=session_profile,
+            claimed_profile=claimed_profile,
+            alias_profiles={by_urn[urn]: pid for urn, pid in alias_profiles.items()},
+            profiles=facts,
+            limits=self._limits,
+        )
+
+        # 6. Carry the plan out.
+        profile_id = plan.survivor
+        if profile_id is None:
+            profile_id = str(uuid.uuid4())
+            await repo.create_profile(tx, profile_id=profile_id, now=now)
+        merges = self._merge_records(plan, profile_id, fresh)
+        if plan.merged:
+            await repo.merge_components(tx, survivor_id=profile_id, merged_ids=sorted(plan.merged))
+        await repo.attach_to_profile(
+            tx, profile_id=profile_id, alias_urns=[str(a) for a in plan.new_aliases], session_id=session_id
+        )
+        for refusal in plan.refusals:
+            if refusal.profile_id is None:  # a new alias that may not join: it starts a profile of its own
+                own_id = str(uuid.uuid4())
+                await repo.create_profile(tx, profile_id=own_id, now=now)
+                await repo.attach_to_profile(tx, profile_id=own_id, alias_urns=[str(refusal.alias)], session_id=None)
+
+        refused = plan.refused_aliases
+        linked_urns = sorted(str(a) for a in by_urn.values() if a not in refused)
+        claimed_ids = [h for h in (batch.claimed_profile_id if claimed_profile else None,
+                                   profile_id if plan.survivor is None else None) if h]
+        await repo.link_evidence(
+            tx, session_id=session_id, handle_id=profile_id, linked_urns=linked_urns,
+            refused_urns=sorted(str(a) for a in refused), claimed_ids=claimed_ids,
+            event_id=fresh[0].id if fresh else None, now=now,
+        )
+        if batch.save_events and fresh:
+            await repo.bind_events(
+                tx,
+                events=[
+                    {
+                        "id": r.id,
+                        "linked_urns": [str(a) for a in r.event.aliases if a not in refused],
+                        "refused_urns": [str(a) for a in r.event.aliases if a in refused],
+                    }
+                    for r in fresh
+                ],
+                session_id=session_id,
+                handle_id=profile_id,
+            )
+        system_events = self._system_events(plan, profile_id, merges, fresh)
+        if system_events:
+            await repo.record_system_events(tx, events=system_events, source_id=batch.source_id, now=now)
+        return IngestResult(
+            profile_id, session_id, event_ids, saved, duplicates, merges,
+            sorted(str(a) for a in refused), linked_urns,
+        )
+
+    @staticmethod
+    def _aliases(
+        request_aliases: Sequence[AliasUrn], fresh: list[_EventRow], first: datetime | None,
+        last: datetime | None, now: datetime,
+    ) -> list[tuple[AliasUrn, dict[str, Any]]]:
+        seen: dict[AliasUrn, list[datetime]] = {a: [] for a in request_aliases}
+        for row in fresh:
+            for alias in row.event.aliases:
+                seen.setdefault(alias, []).append(row.event.time)
+        docs = []
+        for alias in sorted(seen):
+            times = seen[alias] or [t for t in (first, last) if t] or [now]
+            docs.append((alias, {"urn": str(alias), "type": alias.type, "value": alias.value,
+                                 "first_seen": min(times), "last_seen": max(times)}))
+        return docs
+
+    @staticmethod
+    def _merge_records(plan: IdentityPlan, survivor: str, fresh: list[_EventRow]) -> list[MergeRecord]:
+        records = []
+        for merged_id in plan.merged:
+            linking = plan.linked_by.get(merged_id, [])
+            event_id = next((r.id for r in fresh if any(a in linking for a in r.event.aliases)), None)
+            if event_id is None and fresh:
+                event_id = fresh[0].id
+            records.append(MergeRecord(survivor, merged_id, event_id, [str(a) for a in linking]))
+        return records
+
+    @staticmethod
+    def _system_events(
+        plan: IdentityPlan, profile_id: str, merges: list[MergeRecord], fresh: list[_EventRow]
+    ) -> list[dict[str, Any]]:
+        docs = []
+        for m in merges:
+            docs.append({
+                "id": str(uuid.uuid4()), "type": "profile-merged", "about_id": m.merged_id,
+                "linking_event_id": m.linking_event_id,
+                "properties_json": _json.encode({
+                    "survivor_id": m.survivor_id, "merged_id": m.merged_id,
+                    "linking_event_id": m.linking_event_id, "aliases": m.aliases,
+                }).decode(),
+            })
+        for r in plan.refusals:
+            linking = next((row.id for row in fresh if r.alias in row.event.aliases), None)
+            docs.append({
+                "id": str(uuid.uuid4()), "type": "merge-refused", "about_id": profile_id,
+                "linking_event_id": linking,
+                "properties_json": _json.encode({
+                    "profile_id": profile_id, "alias": str(r.alias), "alias_profile_id": r.profile_id,
+                    "alias_type": r.alias_type, "limit": r.limit, "linking_event_id": linking,
+                }).decode(),
+            })
+        return docs

@@ -1,0 +1,133 @@
+"""The Litestar application: wiring only. Routes live in `app.http`, rules in `graph_model`."""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import neo4j.exceptions as neo4j_errors
+import structlog
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.db import bootstrap_schema, create_driver
+from app.http.health import health
+from app.http.problems import database_unavailable_handler, http_exception_handler, internal_error_handler
+from app.http.queries import QueryController
+from app.http.sources import SourceController
+from app.http.tracardi import collect, track
+from app.logging import configure_logging, get_logger
+from app.queries import catalog
+from app.services import Services
+from app.settings import Settings, load_settings
+
+log = get_logger("idgraph")
+
+
+def resolve_admin_token(settings: Settings) -> str:
+    """IDGRAPH_ADMIN_TOKEN, or a token generated once and kept in the data dir (printed when generated)."""
+    if settings.admin_token:
+        return settings.admin_token
+    path = Path(settings.data_dir) / "admin-token"
+    if path.exists():
+        token = path.read_text().strip()
+        if token:
+            log.info("admin token read from file", path=str(path))
+            return token
+    path.parent.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(24)
+    path.write_text(token + "\n")
+    path.chmod(0o600)
+    print(f"\n  idgraph admin token (IDGRAPH_ADMIN_TOKEN was not set; kept in {path}):\n\n    {token}\n", flush=True)
+    return token
+
+
+def request_context_middleware(app: ASGIApp) -> ASGIApp:
+    """Bind a request id to every log line of a request and write one access line when it ends."""
+    access = get_logger("idgraph.access")
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        request_id = next(
+            (v.decode() for k, v in scope.get("headers", []) if k == b"x-request-id" and 0 < len(v) <= 128),
+            str(uuid.uuid4()),
+        )
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await app(scope, receive, send_with_id)
+        finally:
+            access.info(
+                "request", method=scope.get("method"), path=scope.get("path"), status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            )
+            structlog.contextvars.clear_contextvars()
+
+    return middleware
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or load_settings()
+    configure_logging(settings)
+    queries = catalog()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        driver = create_driver(settings)
+        try:
+            await bootstrap_schema(driver, queries, settings.neo4j_database)
+            app.state.services = Services.build(settings, driver, queries)
+            log.info("idgraph ready", neo4j=settings.neo4j_uri, database=settings.neo4j_database)
+            yield
+        finally:
+            await driver.close()
+
+    def provide_services(state: State) -> Services:
+        return state.services  # type: ignore[no-any-return]
+
+    exception_handlers: dict[Any, Any] = {
+        HTTPException: http_exception_handler,
+        neo4j_errors.ServiceUnavailable: database_unavailable_handler,
+        neo4j_errors.SessionExpired: database_unavailable_handler,
+        neo4j_errors.TransientError: database_unavailable_handler,
+        Exception: internal_error_handler,
+    }
+    return Litestar(
+        route_handlers=[health, SourceController, track, collect, QueryController],
+        dependencies={"services": Provide(provide_services, sync_to_thread=False)},
+        lifespan=[lifespan],
+        state=State({"admin_token": resolve_admin_token(settings), "settings": settings}),
+        exception_handlers=exception_handlers,
+        middleware=[request_context_middleware],
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(title="idgraph", version="0.1.0", path="/schema"),
+        debug=False,
+    )
+
+
+def app_from_env() -> Litestar:
+    """ASGI factory for `uvicorn --factory app.main:app_from_env`."""
+    return create_app()
+
+

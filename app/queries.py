@@ -1,0 +1,57 @@
+"""The one place where Cypher text becomes a driver query.
+
+Every statement idgraph runs is a file in the `cypher` package, loaded once by file name. Asking for a name
+that has no file, or loading a file that is empty, fails at start-up rather than at the first request that
+needs it. Values always travel as parameters; no Cypher is ever assembled from input.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import LiteralString, cast
+
+
+class QueryNotFound(KeyError):
+    pass
+
+
+class QueryCatalog:
+    def __init__(self, package: str = "cypher") -> None:
+        self._texts: dict[str, LiteralString] = {}
+        for entry in resources.files(package).iterdir():
+            if not entry.name.endswith(".cypher"):
+                continue
+            text = entry.read_text(encoding="utf-8").strip()
+            if not text:
+                raise ValueError(f"cypher/{entry.name} is empty")
+            # The text comes from a file shipped with the package, never from input.
+            self._texts[entry.name.removesuffix(".cypher")] = cast(LiteralString, text)
+
+    def names(self) -> list[str]:
+        return sorted(self._texts)
+
+    def require(self, *names: str) -> None:
+        missing = [n for n in names if n not in self._texts]
+        if missing:
+            raise QueryNotFound(f"no cypher file for {missing}")
+
+    def __getitem__(self, name: str) -> LiteralString:
+        """The statement of `cypher/<name>.cypher`, typed LiteralString as the driver asks of query text."""
+        try:
+            return self._texts[name]
+        except KeyError:
+            raise QueryNotFound(f"no cypher/{name}.cypher") from None
+
+    def schema_statements(self) -> list[LiteralString]:
+        """Files named `schema_*.cypher`, in name order; one statement each, all idempotent."""
+        return [self._texts[n] for n in sorted(self._texts) if n.startswith("schema_")]
+
+
+_catalog: QueryCatalog | None = None
+
+
+def catalog() -> QueryCatalog:
+    global _catalog
+    if _catalog is None:
+        _catalog = QueryCatalog()
+    return _catalog

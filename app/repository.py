@@ -1,0 +1,95 @@
+"""The repository: one method per Cypher file, run inside a transaction the caller owns.
+
+Nothing here decides anything; it moves parameters in and records out. The ingestion service composes these
+calls inside one managed write transaction so a request is written whole or not at all.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from neo4j import AsyncManagedTransaction
+
+from app.queries import QueryCatalog
+
+
+class GraphRepository:
+    def __init__(self, catalog: QueryCatalog) -> None:
+        self._q = catalog
+
+    async def _data(self, tx: AsyncManagedTransaction, name: str, **params: Any) -> list[dict[str, Any]]:
+        result = await tx.run(self._q[name], params)
+        return await result.data()
+
+    async def merge_events(
+        self, tx: AsyncManagedTransaction, *, events: list[dict[str, Any]], request_id: str, source_id: str,
+        dialect: str, now: datetime,
+    ) -> list[dict[str, Any]]:
+        return await self._data(
+            tx, "ingest_merge_events", events=events, request_id=request_id, source_id=source_id,
+            dialect=dialect, now=now,
+        )
+
+    async def upsert_session(
+        self, tx: AsyncManagedTransaction, *, session_id: str, source_id: str, now: datetime,
+        first_seen: datetime | None, last_seen: datetime | None, profile_less: bool, context_json: str,
+    ) -> str | None:
+        rows = await self._data(
+            tx, "ingest_upsert_session", session_id=session_id, source_id=source_id, now=now,
+            first_seen=first_seen, last_seen=last_seen, profile_less=profile_less, context_json=context_json,
+        )
+        return rows[0]["profile_id"] if rows else None
+
+    async def upsert_aliases(
+        self, tx: AsyncManagedTransaction, *, aliases: list[dict[str, Any]], now: datetime
+    ) -> dict[str, str | None]:
+        rows = await self._data(tx, "ingest_upsert_aliases", aliases=aliases, now=now)
+        return {row["urn"]: row["profile_id"] for row in rows}
+
+    async def lock_profile_handle(self, tx: AsyncManagedTransaction, *, profile_id: str, now: datetime) -> str | None:
+        rows = await self._data(tx, "ingest_lock_profile_handle", profile_id=profile_id, now=now)
+        return rows[0]["profile_id"] if rows else None
+
+    async def lock_profiles(
+        self, tx: AsyncManagedTransaction, *, profile_ids: list[str], limited_types: list[str]
+    ) -> list[dict[str, Any]]:
+        return await self._data(
+            tx, "ingest_lock_profiles", profile_ids=sorted(profile_ids), limited_types=limited_types
+        )
+
+    async def create_profile(self, tx: AsyncManagedTransaction, *, profile_id: str, now: datetime) -> None:
+        await self._data(tx, "create_profile", profile_id=profile_id, now=now)
+
+    async def merge_components(
+        self, tx: AsyncManagedTransaction, *, survivor_id: str, merged_ids: list[str]
+    ) -> None:
+        await self._data(tx, "merge_components", survivor_id=survivor_id, merged_ids=merged_ids)
+
+    async def attach_to_profile(
+        self, tx: AsyncManagedTransaction, *, profile_id: str, alias_urns: list[str], session_id: str | None
+    ) -> None:
+        await self._data(
+            tx, "attach_to_profile", profile_id=profile_id, alias_urns=alias_urns, session_id=session_id
+        )
+
+    async def link_evidence(
+        self, tx: AsyncManagedTransaction, *, session_id: str | None, handle_id: str | None,
+        linked_urns: list[str], refused_urns: list[str], claimed_ids: list[str], event_id: str | None,
+        now: datetime,
+    ) -> None:
+        await self._data(
+            tx, "link_evidence", session_id=session_id, handle_id=handle_id, linked_urns=linked_urns,
+            refused_urns=refused_urns, claimed_ids=claimed_ids, event_id=event_id, now=now,
+        )
+
+    async def bind_events(
+        self, tx: AsyncManagedTransaction, *, events: list[dict[str, Any]], session_id: str | None,
+        handle_id: str | None,
+    ) -> None:
+        await self._data(tx, "bind_events", events=events, session_id=session_id, handle_id=handle_id)
+
+    async def record_system_events(
+        self, tx: AsyncManagedTransaction, *, events: list[dict[str, Any]], source_id: str, now: datetime
+    ) -> None:
+        await self._data(tx, "record_system_events", events=events, source_id=source_id, now=now)

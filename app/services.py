@@ -1,0 +1,41 @@
+"""The objects a running API shares: one driver, one query catalog, and the services built on them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from litestar.di import NamedDependency
+from neo4j import AsyncDriver
+
+from app.ingestion import IngestionService
+from app.queries import QueryCatalog
+from app.read import ReadService
+from app.repository import GraphRepository
+from app.settings import Settings
+from app.sources import SourceService
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    driver: AsyncDriver
+    catalog: QueryCatalog
+    sources: SourceService
+    ingestion: IngestionService
+    read: ReadService
+
+    @classmethod
+    def build(cls, settings: Settings, driver: AsyncDriver, catalog: QueryCatalog) -> Services:
+        db = settings.neo4j_database
+        return cls(
+            settings=settings,
+            driver=driver,
+            catalog=catalog,
+            sources=SourceService(driver, catalog, db),
+            ingestion=IngestionService(driver, GraphRepository(catalog), db, settings.merge_limits.per_type),
+            read=ReadService(driver, catalog, db),
+        )
+
+
+# Handlers ask for the services by this name; Litestar injects them from app state.
+ServicesDep = NamedDependency[Services]

@@ -1,0 +1,112 @@
+"""Settings from the environment, validated once at start-up.
+
+Every knob idgraph reads from the environment is named here and nowhere else, so `idgraph serve` fails at
+start with a clear message instead of at the first request.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+LogFormat = Literal["console", "json"]
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value idgraph cannot use."""
+
+
+class MergeLimits(msgspec.Struct, frozen=True):
+    """How many aliases of a type one profile may hold before a merge is refused."""
+
+    per_type: dict[str, int] = msgspec.field(default_factory=lambda: {"customer_id": 1, "user_id": 1})
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    admin_token: str | None = None
+    data_dir: Path = Path("var")
+    neo4j_uri: str | None = None
+    neo4j_user: str = "neo4j"
+    neo4j_password: str | None = None
+    neo4j_database: str = "neo4j"
+    log_format: LogFormat | None = None  # None: console on a terminal, JSON otherwise
+    log_level: str = "INFO"
+    max_body_bytes: int = 1024 * 1024
+    segment_max_batch_bytes: int = 500 * 1024
+    max_events_per_request: int = 1000
+    blocked_values: frozenset[str] = frozenset()
+    merge_limits: MergeLimits = MergeLimits()
+    anonymous_retention_days: int = 60
+
+    def __post_init__(self) -> None:
+        if not 0 < self.port < 65536:
+            raise SettingsError(f"IDGRAPH_PORT must be 1-65535, got {self.port}")
+        if self.max_body_bytes < 1024:
+            raise SettingsError("IDGRAPH_MAX_BODY_BYTES must be at least 1024")
+        if self.max_events_per_request < 1:
+            raise SettingsError("IDGRAPH_MAX_EVENTS_PER_REQUEST must be positive")
+        if self.anonymous_retention_days < 1:
+            raise SettingsError("IDGRAPH_ANONYMOUS_RETENTION_DAYS must be positive")
+        if self.neo4j_uri is not None and "://" not in self.neo4j_uri:
+            raise SettingsError(f"NEO4J_URI must look like bolt://host:port or neo4j://host, got {self.neo4j_uri!r}")
+
+    def with_neo4j_uri(self, uri: str) -> Settings:
+        return msgspec.structs.replace(self, neo4j_uri=uri)
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _merge_limits(raw: str | None) -> MergeLimits:
+    """Parse `customer_id=1,user_id=1,email=5`; the defaults apply to types the variable does not name."""
+    limits = dict(MergeLimits().per_type)
+    if not raw:
+        return MergeLimits(limits)
+    for item in raw.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip().isdigit():
+            raise SettingsError(f"IDGRAPH_MERGE_LIMITS items look like type=N, got {item!r}")
+        limits[name.strip()] = int(value)
+    return MergeLimits({k: v for k, v in limits.items() if v > 0})
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    log_format = env.get("IDGRAPH_LOG_FORMAT") or None
+    if log_format not in (None, "console", "json"):
+        raise SettingsError(f"IDGRAPH_LOG_FORMAT must be console or json, got {log_format!r}")
+    blocked = frozenset(
+        v.strip().lower() for v in env.get("IDGRAPH_BLOCKED_VALUES", "").split(",") if v.strip()
+    )
+    return Settings(
+        host=env.get("IDGRAPH_HOST", "127.0.0.1"),
+        port=_int(env, "IDGRAPH_PORT", 8000),
+        admin_token=env.get("IDGRAPH_ADMIN_TOKEN") or None,
+        data_dir=Path(env.get("IDGRAPH_DATA_DIR") or "var"),
+        neo4j_uri=env.get("NEO4J_URI") or None,
+        neo4j_user=env.get("NEO4J_USER") or "neo4j",
+        neo4j_password=env.get("NEO4J_PASSWORD") or None,
+        neo4j_database=env.get("NEO4J_DATABASE") or "neo4j",
+        log_format=log_format,  # type: ignore[arg-type]
+        log_level=(env.get("IDGRAPH_LOG_LEVEL") or "INFO").upper(),
+        max_body_bytes=_int(env, "IDGRAPH_MAX_BODY_BYTES", 1024 * 1024),
+        max_events_per_request=_int(env, "IDGRAPH_MAX_EVENTS_PER_REQUEST", 1000),
+        blocked_values=blocked,
+        merge_limits=_merge_limits(env.get("IDGRAPH_MERGE_LIMITS")),
+        anonymous_retention_days=_int(env, "IDGRAPH_ANONYMOUS_RETENTION_DAYS", 60),
+    )

@@ -1,0 +1,62 @@
+"""Event sources: who may send events. Every ingestion call names one; unknown -> 401, disabled -> 403."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from neo4j import AsyncDriver
+
+from app.queries import QueryCatalog
+
+
+class Source(msgspec.Struct):
+    id: str
+    name: str
+    enabled: bool
+    created_at: datetime
+
+
+class SourceExists(Exception):
+    pass
+
+
+def _source(row: dict[str, Any]) -> Source:
+    created = row["created_at"]
+    return Source(row["id"], row["name"], row["enabled"], created.to_native() if hasattr(created, "to_native") else created)
+
+
+class SourceService:
+    def __init__(self, driver: AsyncDriver, catalog: QueryCatalog, database: str) -> None:
+        self._driver = driver
+        self._q = catalog
+        self._db = database
+
+    async def create(self, name: str, source_id: str | None = None) -> Source:
+        request_id = str(uuid.uuid4())
+        records, _, _ = await self._driver.execute_query(
+            self._q["source_create"], id=source_id or str(uuid.uuid4()), name=name, now=datetime.now(UTC),
+            request_id=request_id, database_=self._db,
+        )
+        row = records[0].data()
+        if not row["created"]:
+            raise SourceExists(row["id"])
+        return _source(row)
+
+    async def list(self) -> list[Source]:
+        records, _, _ = await self._driver.execute_query(self._q["source_list"], database_=self._db, routing_="r")
+        return [_source(r.data()) for r in records]
+
+    async def get(self, source_id: str) -> Source | None:
+        records, _, _ = await self._driver.execute_query(
+            self._q["source_get"], id=source_id, database_=self._db, routing_="r"
+        )
+        return _source(records[0].data()) if records else None
+
+    async def update(self, source_id: str, *, enabled: bool | None = None, name: str | None = None) -> Source | None:
+        records, _, _ = await self._driver.execute_query(
+            self._q["source_update"], id=source_id, enabled=enabled, name=name, database_=self._db
+        )
+        return _source(records[0].data()) if records else None

@@ -1,0 +1,15 @@
+// Union by size: every member (session, alias, profile id handle) of each smaller profile is re-pointed to
+// the survivor, then the emptied profile node is removed. Cost: the size of the smaller side only.
+MATCH (survivor:Profile {id: $survivor_id})
+UNWIND $merged_ids AS merged_id
+MATCH (merged:Profile {id: merged_id})
+CALL (merged, survivor) {
+  MATCH (m)-[r:BELONGS_TO]->(merged)
+  DELETE r
+  CREATE (m)-[:BELONGS_TO]->(survivor)
+  SET m.profile_id = survivor.id
+}
+SET survivor.size = survivor.size + merged.size
+WITH survivor, merged
+DETACH DELETE merged
+RETURN count(*) AS merged

@@ -1,0 +1,10 @@
+// Audit: profile-merged and merge-refused events. They hang off the profile id handle they are about, so they
+// move with it on later merges, and they are never bound to a session, so no behavioural count sees them.
+UNWIND $events AS ev
+MATCH (h:ProfileId {id: ev.about_id})
+CREATE (e:Event:SystemEvent {
+  id: ev.id, key: 'system:' + ev.id, type: ev.type, system: true, time: $now, received_at: $now,
+  source_id: $source_id, properties_json: ev.properties_json, linking_event_id: ev.linking_event_id
+})
+CREATE (e)-[:ABOUT]->(h)
+RETURN count(e) AS recorded

@@ -1,0 +1,3 @@
+MATCH (s:Source)
+RETURN s.id AS id, s.name AS name, s.enabled AS enabled, s.created_at AS created_at
+ORDER BY s.created_at, s.id

@@ -1,0 +1,106 @@
+"""One real Neo4j per test run, found in this order: NEO4J_URI, a Docker daemon (testcontainers), the local
+embedded launcher. If none can be had the run fails: integration tests are never skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from app.main import create_app
+from app.settings import load_settings
+
+ADMIN_TOKEN = "test-admin-token-" + uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class Neo4jServer:
+    uri: str
+    user: str | None
+    password: str | None
+    how: str
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker  # testcontainers depends on it
+
+        client = docker.from_env(timeout=3)
+        return bool(client.ping())
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jServer]:
+    uri = os.environ.get("NEO4J_URI")
+    if uri:
+        yield Neo4jServer(uri, os.environ.get("NEO4J_USER", "neo4j"), os.environ.get("NEO4J_PASSWORD"), "NEO4J_URI")
+        return
+    if _docker_answers():
+        from testcontainers.neo4j import Neo4jContainer
+
+        with Neo4jContainer("neo4j:5.26-community") as container:
+            yield Neo4jServer(container.get_connection_url(), "neo4j", container.password, "testcontainers")
+        return
+    from app import neo4j_local
+
+    data_dir = tmp_path_factory.mktemp("neo4j")
+    server = neo4j_local.start(data_dir, heap="1g", page_cache="256m")
+    try:
+        yield Neo4jServer(server.uri, None, None, "local launcher")
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def settings_env(neo4j_server: Neo4jServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    env = {
+        "NEO4J_URI": neo4j_server.uri,
+        "IDGRAPH_ADMIN_TOKEN": ADMIN_TOKEN,
+        "IDGRAPH_DATA_DIR": str(tmp_path_factory.mktemp("idgraph-data")),
+        "IDGRAPH_LOG_FORMAT": "json",
+        "IDGRAPH_LOG_LEVEL": "WARNING",
+    }
+    if neo4j_server.user and neo4j_server.password:
+        env |= {"NEO4J_USER": neo4j_server.user, "NEO4J_PASSWORD": neo4j_server.password}
+    return env
+
+
+@pytest.fixture(scope="session")
+def client(settings_env: dict[str, str]) -> Iterator[TestClient[Any]]:
+    app = create_app(load_settings(settings_env))
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def admin() -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@pytest.fixture
+def source_id(client: TestClient[Any], admin: dict[str, str]) -> str:
+    """A fresh, enabled source for each test, so tests never see each other's data."""
+    sid = "src-" + uuid.uuid4().hex[:12]
+    response = client.post("/sources", json={"id": sid, "name": "test source"}, headers=admin)
+    assert response.status_code == 201, response.text
+    return sid
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"idgraph tests: Neo4j from NEO4J_URI={os.environ.get('NEO4J_URI', '(unset)')}, else Docker, else launcher"
+
+
+__all__ = ["ADMIN_TOKEN", "Neo4jServer", "Path", "unique"]
