@@ -1,7 +1,8 @@
 """structlog, configured once: a console renderer on a terminal, JSON lines otherwise.
 
 Request-scoped values (the request id) live in structlog's contextvars, so every line logged while a request
-is handled carries them without being passed around.
+is handled carries them without being passed around. Standard-library loggers (uvicorn, the neo4j driver) are
+rendered by the same processors, so the output is one format.
 """
 
 from __future__ import annotations
@@ -27,22 +28,38 @@ def configure_logging(settings: Settings) -> None:
     level = logging.getLevelName(settings.log_level)
     if not isinstance(level, int):
         level = logging.INFO
+    shared: list[structlog.types.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
     structlog.configure(
         processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            *shared,
             structlog.processors.StackInfoRenderer(),
             structlog.processors.format_exc_info,
-            renderer,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=True,
     )
-    # The neo4j driver logs notifications (e.g. "index already exists") at INFO/WARNING through stdlib logging.
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                        structlog.processors.format_exc_info, renderer],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # Quiet chatty libraries: the driver's notifications, the test client, and uvicorn's own access
+    # lines (idgraph writes one access line per request itself).
+    for name, lib_level in (("neo4j", logging.WARNING), ("httpx", logging.WARNING), ("uvicorn.access", logging.WARNING)):
+        logging.getLogger(name).setLevel(max(lib_level, level))
     _configured = True
 
 

@@ -122,6 +122,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[request_context_middleware],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(title="idgraph", version="0.1.0", path="/schema"),
+        # Logging is structlog's (app.logging), configured before the app is built.
+        logging_config=None,
         debug=False,
     )
 

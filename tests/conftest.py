@@ -104,3 +104,13 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 __all__ = ["ADMIN_TOKEN", "Neo4jServer", "Path", "unique"]
+
+
+@pytest.fixture(scope="session")
+def graph(neo4j_server: Neo4jServer, client: TestClient[Any]) -> Iterator[Any]:
+    """A plain synchronous driver, for tests that look at the graph itself (after the app made the schema)."""
+    import neo4j
+
+    auth = (neo4j_server.user, neo4j_server.password) if neo4j_server.password else None
+    with neo4j.GraphDatabase.driver(neo4j_server.uri, auth=auth) as driver:
+        yield driver
