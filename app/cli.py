@@ -35,7 +35,9 @@ def _connected_settings(settings: Settings) -> Settings:
         return settings
     uri = _local_uri(settings)
     if uri is None:
-        raise SystemExit("no Neo4j: set NEO4J_URI, or start the local one (`idgraph neo4j start` or `make run`)")
+        raise SystemExit(
+            "no Neo4j: set NEO4J_URI, or start the local one (`idgraph neo4j start` or `make run`)"
+        )
     return settings.with_neo4j_uri(uri)
 
 
@@ -46,15 +48,26 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     local = None
     if not settings.neo4j_uri:
-        print(f"starting the local Neo4j {neo4j_local.NEO4J_VERSION} (data in {neo4j_data_dir(settings)}) ...",
-              file=sys.stderr, flush=True)
-        local = neo4j_local.start(neo4j_data_dir(settings), heap=args.neo4j_heap, page_cache=args.neo4j_page_cache)
+        print(
+            f"starting the local Neo4j {neo4j_local.NEO4J_VERSION} (data in {neo4j_data_dir(settings)}) ...",
+            file=sys.stderr,
+            flush=True,
+        )
+        local = neo4j_local.start(
+            neo4j_data_dir(settings), heap=args.neo4j_heap, page_cache=args.neo4j_page_cache
+        )
         os.environ["NEO4J_URI"] = local.uri
         print(f"Neo4j ready at {local.uri}", file=sys.stderr, flush=True)
     try:
         uvicorn.run(
-            "app.main:app_from_env", factory=True, host=settings.host, port=settings.port,
-            log_config=None, access_log=False, proxy_headers=False, timeout_keep_alive=5,
+            "app.main:app_from_env",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,
+            proxy_headers=False,
+            timeout_keep_alive=5,
         )
     finally:
         if local is not None and local.owned:
@@ -68,9 +81,12 @@ def cmd_neo4j(settings: Settings, args: argparse.Namespace) -> int:
 
     data_dir = neo4j_data_dir(settings)
     if args.action == "start":
-        handle = neo4j_local.start_background(data_dir, port=args.port, heap=args.neo4j_heap,
-                                              page_cache=args.neo4j_page_cache)
-        print(f"Neo4j {neo4j_local.NEO4J_VERSION} running at {handle.uri} (pid {handle.pid}, data {data_dir})")
+        handle = neo4j_local.start_background(
+            data_dir, port=args.port, heap=args.neo4j_heap, page_cache=args.neo4j_page_cache
+        )
+        print(
+            f"Neo4j {neo4j_local.NEO4J_VERSION} running at {handle.uri} (pid {handle.pid}, data {data_dir})"
+        )
         print(f"export NEO4J_URI={handle.uri}")
         return 0
     if args.action == "stop":

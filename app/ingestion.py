@@ -73,8 +73,9 @@ def _event_doc(row: _EventRow, session_id: str | None) -> dict[str, Any]:
 
 
 class IngestionService:
-    def __init__(self, driver: AsyncDriver, repository: GraphRepository, database: str,
-                 merge_limits: dict[str, int]) -> None:
+    def __init__(
+        self, driver: AsyncDriver, repository: GraphRepository, database: str, merge_limits: dict[str, int]
+    ) -> None:
         self._driver = driver
         self._repo = repository
         self._database = database
@@ -117,8 +118,12 @@ class IngestionService:
         # 1. Deduplicate: only events this request creates go further.
         if batch.save_events and rows:
             stored = await repo.merge_events(
-                tx, events=[_event_doc(r, batch.session_id) for r in rows], request_id=request_id,
-                source_id=batch.source_id, dialect=batch.dialect, now=now,
+                tx,
+                events=[_event_doc(r, batch.session_id) for r in rows],
+                request_id=request_id,
+                source_id=batch.source_id,
+                dialect=batch.dialect,
+                now=now,
             )
             outcome = {rec["key"]: (rec["id"], rec["created"]) for rec in stored}
         else:
@@ -134,15 +139,23 @@ class IngestionService:
         session_profile: str | None = None
         if session_id is not None:
             session_profile = await repo.upsert_session(
-                tx, session_id=session_id, source_id=batch.source_id, now=now, first_seen=first_seen,
-                last_seen=last_seen, profile_less=batch.profile_less, context_json="{}",
+                tx,
+                session_id=session_id,
+                source_id=batch.source_id,
+                now=now,
+                first_seen=first_seen,
+                last_seen=last_seen,
+                profile_less=batch.profile_less,
+                context_json="{}",
             )
 
         if batch.profile_less:
             if batch.save_events and fresh:
                 await repo.bind_events(
-                    tx, events=[{"id": r.id, "linked_urns": [], "refused_urns": []} for r in fresh],
-                    session_id=session_id, handle_id=None,
+                    tx,
+                    events=[{"id": r.id, "linked_urns": [], "refused_urns": []} for r in fresh],
+                    session_id=session_id,
+                    handle_id=None,
                 )
             return IngestResult(None, session_id, event_ids, saved, duplicates)
 
@@ -160,7 +173,9 @@ class IngestionService:
         involved = {p for p in (session_profile, claimed_profile, *alias_profiles.values()) if p}
         facts: dict[str, ProfileFacts] = {}
         if involved:
-            for rec in await repo.lock_profiles(tx, profile_ids=sorted(involved), limited_types=sorted(self._limits)):
+            for rec in await repo.lock_profiles(
+                tx, profile_ids=sorted(involved), limited_types=sorted(self._limits)
+            ):
                 limited: dict[str, set[str]] = {}
                 for item in rec["limited"]:
                     alias_type, _, value = item.partition(":")
@@ -192,16 +207,29 @@ class IngestionService:
             if refusal.profile_id is None:  # a new alias that may not join: it starts a profile of its own
                 own_id = str(uuid.uuid4())
                 await repo.create_profile(tx, profile_id=own_id, now=now)
-                await repo.attach_to_profile(tx, profile_id=own_id, alias_urns=[str(refusal.alias)], session_id=None)
+                await repo.attach_to_profile(
+                    tx, profile_id=own_id, alias_urns=[str(refusal.alias)], session_id=None
+                )
 
         refused = plan.refused_aliases
         linked_urns = sorted(str(a) for a in by_urn.values() if a not in refused)
-        claimed_ids = [h for h in (batch.claimed_profile_id if claimed_profile else None,
-                                   profile_id if plan.survivor is None else None) if h]
+        claimed_ids = [
+            h
+            for h in (
+                batch.claimed_profile_id if claimed_profile else None,
+                profile_id if plan.survivor is None else None,
+            )
+            if h
+        ]
         await repo.link_evidence(
-            tx, session_id=session_id, handle_id=profile_id, linked_urns=linked_urns,
-            refused_urns=sorted(str(a) for a in refused), claimed_ids=claimed_ids,
-            event_id=fresh[0].id if fresh else None, now=now,
+            tx,
+            session_id=session_id,
+            handle_id=profile_id,
+            linked_urns=linked_urns,
+            refused_urns=sorted(str(a) for a in refused),
+            claimed_ids=claimed_ids,
+            event_id=fresh[0].id if fresh else None,
+            now=now,
         )
         if batch.save_events and fresh:
             await repo.bind_events(
@@ -221,14 +249,23 @@ class IngestionService:
         if system_events:
             await repo.record_system_events(tx, events=system_events, source_id=batch.source_id, now=now)
         return IngestResult(
-            profile_id, session_id, event_ids, saved, duplicates, merges,
-            sorted(str(a) for a in refused), linked_urns,
+            profile_id,
+            session_id,
+            event_ids,
+            saved,
+            duplicates,
+            merges,
+            sorted(str(a) for a in refused),
+            linked_urns,
         )
 
     @staticmethod
     def _aliases(
-        request_aliases: Sequence[AliasUrn], fresh: list[_EventRow], first: datetime | None,
-        last: datetime | None, now: datetime,
+        request_aliases: Sequence[AliasUrn],
+        fresh: list[_EventRow],
+        first: datetime | None,
+        last: datetime | None,
+        now: datetime,
     ) -> list[tuple[AliasUrn, dict[str, Any]]]:
         seen: dict[AliasUrn, list[datetime]] = {a: [] for a in request_aliases}
         for row in fresh:
@@ -237,8 +274,18 @@ class IngestionService:
         docs = []
         for alias in sorted(seen):
             times = seen[alias] or [t for t in (first, last) if t] or [now]
-            docs.append((alias, {"urn": str(alias), "type": alias.type, "value": alias.value,
-                                 "first_seen": min(times), "last_seen": max(times)}))
+            docs.append(
+                (
+                    alias,
+                    {
+                        "urn": str(alias),
+                        "type": alias.type,
+                        "value": alias.value,
+                        "first_seen": min(times),
+                        "last_seen": max(times),
+                    },
+                )
+            )
         return docs
 
     @staticmethod
@@ -258,22 +305,40 @@ class IngestionService:
     ) -> list[dict[str, Any]]:
         docs = []
         for m in merges:
-            docs.append({
-                "id": str(uuid.uuid4()), "type": "profile-merged", "about_id": m.merged_id,
-                "linking_event_id": m.linking_event_id,
-                "properties_json": _json.encode({
-                    "survivor_id": m.survivor_id, "merged_id": m.merged_id,
-                    "linking_event_id": m.linking_event_id, "aliases": m.aliases,
-                }).decode(),
-            })
+            docs.append(
+                {
+                    "id": str(uuid.uuid4()),
+                    "type": "profile-merged",
+                    "about_id": m.merged_id,
+                    "linking_event_id": m.linking_event_id,
+                    "properties_json": _json.encode(
+                        {
+                            "survivor_id": m.survivor_id,
+                            "merged_id": m.merged_id,
+                            "linking_event_id": m.linking_event_id,
+                            "aliases": m.aliases,
+                        }
+                    ).decode(),
+                }
+            )
         for r in plan.refusals:
             linking = next((row.id for row in fresh if r.alias in row.event.aliases), None)
-            docs.append({
-                "id": str(uuid.uuid4()), "type": "merge-refused", "about_id": profile_id,
-                "linking_event_id": linking,
-                "properties_json": _json.encode({
-                    "profile_id": profile_id, "alias": str(r.alias), "alias_profile_id": r.profile_id,
-                    "alias_type": r.alias_type, "limit": r.limit, "linking_event_id": linking,
-                }).decode(),
-            })
+            docs.append(
+                {
+                    "id": str(uuid.uuid4()),
+                    "type": "merge-refused",
+                    "about_id": profile_id,
+                    "linking_event_id": linking,
+                    "properties_json": _json.encode(
+                        {
+                            "profile_id": profile_id,
+                            "alias": str(r.alias),
+                            "alias_profile_id": r.profile_id,
+                            "alias_type": r.alias_type,
+                            "limit": r.limit,
+                            "linking_event_id": linking,
+                        }
+                    ).decode(),
+                }
+            )
         return docs

@@ -49,8 +49,11 @@ def configure_logging(settings: Settings) -> None:
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                        structlog.processors.format_exc_info, renderer],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                renderer,
+            ],
         )
     )
     root = logging.getLogger()
@@ -58,10 +61,14 @@ def configure_logging(settings: Settings) -> None:
     root.setLevel(level)
     # Quiet chatty libraries: the driver's notifications, the test client, and uvicorn's own access
     # lines (idgraph writes one access line per request itself).
-    for name, lib_level in (("neo4j", logging.WARNING), ("httpx", logging.WARNING), ("uvicorn.access", logging.WARNING)):
+    for name, lib_level in (
+        ("neo4j", logging.WARNING),
+        ("httpx", logging.WARNING),
+        ("uvicorn.access", logging.WARNING),
+    ):
         logging.getLogger(name).setLevel(max(lib_level, level))
     _configured = True
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
-    return structlog.get_logger(name)  # type: ignore[no-any-return]
+    return structlog.get_logger(name)

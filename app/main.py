@@ -47,7 +47,10 @@ def resolve_admin_token(settings: Settings) -> str:
     token = secrets.token_urlsafe(24)
     path.write_text(token + "\n")
     path.chmod(0o600)
-    print(f"\n  idgraph admin token (IDGRAPH_ADMIN_TOKEN was not set; kept in {path}):\n\n    {token}\n", flush=True)
+    print(
+        f"\n  idgraph admin token (IDGRAPH_ADMIN_TOKEN was not set; kept in {path}):\n\n    {token}\n",
+        flush=True,
+    )
     return token
 
 
@@ -79,7 +82,10 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send_with_id)
         finally:
             access.info(
-                "request", method=scope.get("method"), path=scope.get("path"), status=status,
+                "request",
+                method=scope.get("method"),
+                path=scope.get("path"),
+                status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
             )
             structlog.contextvars.clear_contextvars()
@@ -104,7 +110,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await driver.close()
 
     def provide_services(state: State) -> Services:
-        return state.services  # type: ignore[no-any-return]
+        return state.services
 
     exception_handlers: dict[Any, Any] = {
         HTTPException: http_exception_handler,
@@ -131,5 +137,3 @@ def create_app(settings: Settings | None = None) -> Litestar:
 def app_from_env() -> Litestar:
     """ASGI factory for `uvicorn --factory app.main:app_from_env`."""
     return create_app()
-
-

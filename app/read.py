@@ -81,7 +81,9 @@ class ReadService:
         self._db = database
 
     async def _rows(self, name: str, **params: Any) -> list[dict[str, Any]]:
-        records, _, _ = await self._driver.execute_query(self._q[name], params, database_=self._db, routing_="r")
+        records, _, _ = await self._driver.execute_query(
+            self._q[name], params, database_=self._db, routing_="r"
+        )
         return [r.data() for r in records]
 
     async def alias(self, urn: str) -> AliasView | None:
@@ -89,8 +91,14 @@ class ReadService:
         if not rows:
             return None
         r = rows[0]
-        return AliasView(r["urn"], r["type"], r["value"], Ref(r["profile_id"]),
-                         native(r["first_seen"]), native(r["last_seen"]))
+        return AliasView(
+            r["urn"],
+            r["type"],
+            r["value"],
+            Ref(r["profile_id"]),
+            native(r["first_seen"]),
+            native(r["last_seen"]),
+        )
 
     async def profile(self, profile_id: str) -> ProfileView | None:
         rows = await self._rows("profile_get", id=profile_id)
@@ -100,13 +108,21 @@ class ReadService:
         first_seen, last_seen = native(r["first_seen"]), native(r["last_seen"])
         traits = await self.traits(r["id"])
         traits.update(
-            first_seen=first_seen, last_seen=last_seen, event_count=r["event_count"],
+            first_seen=first_seen,
+            last_seen=last_seen,
+            event_count=r["event_count"],
             session_count=r["session_count"],
         )
         return ProfileView(
-            id=r["id"], traits=traits, aliases=r["aliases"], merged_ids=r["merged_ids"],
-            session_count=r["session_count"], event_count=r["event_count"], first_seen=first_seen,
-            last_seen=last_seen, created_at=native(r["created_at"]),
+            id=r["id"],
+            traits=traits,
+            aliases=r["aliases"],
+            merged_ids=r["merged_ids"],
+            session_count=r["session_count"],
+            event_count=r["event_count"],
+            first_seen=first_seen,
+            last_seen=last_seen,
+            created_at=native(r["created_at"]),
         )
 
     async def traits(self, live_profile_id: str) -> dict[str, Any]:
@@ -126,9 +142,14 @@ class ReadService:
             return None
         r = rows[0]
         return SessionView(
-            id=r["id"], source_id=r["source_id"], profile=Ref(r["profile_id"]),
-            profile_less=bool(r["profile_less"]), aliases=r["aliases"], event_count=r["event_count"],
-            created_at=native(r["created_at"]), first_seen=native(r["first_seen"]),
+            id=r["id"],
+            source_id=r["source_id"],
+            profile=Ref(r["profile_id"]),
+            profile_less=bool(r["profile_less"]),
+            aliases=r["aliases"],
+            event_count=r["event_count"],
+            created_at=native(r["created_at"]),
+            first_seen=native(r["first_seen"]),
             last_seen=native(r["last_seen"]),
         )
 
@@ -138,9 +159,17 @@ class ReadService:
             return None
         r = rows[0]
         return EventView(
-            id=r["id"], type=r["type"], source_id=r["source_id"], external_id=r["external_id"],
-            time=native(r["time"]), received_at=native(r["received_at"]), dialect=r["dialect"],
-            system=bool(r["system"]), session=Ref(r["session_id"]), profile=Ref(r["profile_id"]),
-            aliases=r["aliases"], properties=_decode(r["properties_json"] or "{}"),
+            id=r["id"],
+            type=r["type"],
+            source_id=r["source_id"],
+            external_id=r["external_id"],
+            time=native(r["time"]),
+            received_at=native(r["received_at"]),
+            dialect=r["dialect"],
+            system=bool(r["system"]),
+            session=Ref(r["session_id"]),
+            profile=Ref(r["profile_id"]),
+            aliases=r["aliases"],
+            properties=_decode(r["properties_json"] or "{}"),
             context=_decode(r["context_json"] or "{}"),
         )

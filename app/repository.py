@@ -23,21 +23,47 @@ class GraphRepository:
         return await result.data()
 
     async def merge_events(
-        self, tx: AsyncManagedTransaction, *, events: list[dict[str, Any]], request_id: str, source_id: str,
-        dialect: str, now: datetime,
+        self,
+        tx: AsyncManagedTransaction,
+        *,
+        events: list[dict[str, Any]],
+        request_id: str,
+        source_id: str,
+        dialect: str,
+        now: datetime,
     ) -> list[dict[str, Any]]:
         return await self._data(
-            tx, "ingest_merge_events", events=events, request_id=request_id, source_id=source_id,
-            dialect=dialect, now=now,
+            tx,
+            "ingest_merge_events",
+            events=events,
+            request_id=request_id,
+            source_id=source_id,
+            dialect=dialect,
+            now=now,
         )
 
     async def upsert_session(
-        self, tx: AsyncManagedTransaction, *, session_id: str, source_id: str, now: datetime,
-        first_seen: datetime | None, last_seen: datetime | None, profile_less: bool, context_json: str,
+        self,
+        tx: AsyncManagedTransaction,
+        *,
+        session_id: str,
+        source_id: str,
+        now: datetime,
+        first_seen: datetime | None,
+        last_seen: datetime | None,
+        profile_less: bool,
+        context_json: str,
     ) -> str | None:
         rows = await self._data(
-            tx, "ingest_upsert_session", session_id=session_id, source_id=source_id, now=now,
-            first_seen=first_seen, last_seen=last_seen, profile_less=profile_less, context_json=context_json,
+            tx,
+            "ingest_upsert_session",
+            session_id=session_id,
+            source_id=source_id,
+            now=now,
+            first_seen=first_seen,
+            last_seen=last_seen,
+            profile_less=profile_less,
+            context_json=context_json,
         )
         return rows[0]["profile_id"] if rows else None
 
@@ -47,7 +73,9 @@ class GraphRepository:
         rows = await self._data(tx, "ingest_upsert_aliases", aliases=aliases, now=now)
         return {row["urn"]: row["profile_id"] for row in rows}
 
-    async def lock_profile_handle(self, tx: AsyncManagedTransaction, *, profile_id: str, now: datetime) -> str | None:
+    async def lock_profile_handle(
+        self, tx: AsyncManagedTransaction, *, profile_id: str, now: datetime
+    ) -> str | None:
         rows = await self._data(tx, "ingest_lock_profile_handle", profile_id=profile_id, now=now)
         return rows[0]["profile_id"] if rows else None
 
@@ -74,17 +102,35 @@ class GraphRepository:
         )
 
     async def link_evidence(
-        self, tx: AsyncManagedTransaction, *, session_id: str | None, handle_id: str | None,
-        linked_urns: list[str], refused_urns: list[str], claimed_ids: list[str], event_id: str | None,
+        self,
+        tx: AsyncManagedTransaction,
+        *,
+        session_id: str | None,
+        handle_id: str | None,
+        linked_urns: list[str],
+        refused_urns: list[str],
+        claimed_ids: list[str],
+        event_id: str | None,
         now: datetime,
     ) -> None:
         await self._data(
-            tx, "link_evidence", session_id=session_id, handle_id=handle_id, linked_urns=linked_urns,
-            refused_urns=refused_urns, claimed_ids=claimed_ids, event_id=event_id, now=now,
+            tx,
+            "link_evidence",
+            session_id=session_id,
+            handle_id=handle_id,
+            linked_urns=linked_urns,
+            refused_urns=refused_urns,
+            claimed_ids=claimed_ids,
+            event_id=event_id,
+            now=now,
         )
 
     async def bind_events(
-        self, tx: AsyncManagedTransaction, *, events: list[dict[str, Any]], session_id: str | None,
+        self,
+        tx: AsyncManagedTransaction,
+        *,
+        events: list[dict[str, Any]],
+        session_id: str | None,
         handle_id: str | None,
     ) -> None:
         await self._data(tx, "bind_events", events=events, session_id=session_id, handle_id=handle_id)

@@ -53,7 +53,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         if self.anonymous_retention_days < 1:
             raise SettingsError("IDGRAPH_ANONYMOUS_RETENTION_DAYS must be positive")
         if self.neo4j_uri is not None and "://" not in self.neo4j_uri:
-            raise SettingsError(f"NEO4J_URI must look like bolt://host:port or neo4j://host, got {self.neo4j_uri!r}")
+            raise SettingsError(
+                f"NEO4J_URI must look like bolt://host:port or neo4j://host, got {self.neo4j_uri!r}"
+            )
 
     def with_neo4j_uri(self, uri: str) -> Settings:
         return msgspec.structs.replace(self, neo4j_uri=uri)

@@ -25,7 +25,12 @@ class SourceExists(Exception):
 
 def _source(row: dict[str, Any]) -> Source:
     created = row["created_at"]
-    return Source(row["id"], row["name"], row["enabled"], created.to_native() if hasattr(created, "to_native") else created)
+    return Source(
+        row["id"],
+        row["name"],
+        row["enabled"],
+        created.to_native() if hasattr(created, "to_native") else created,
+    )
 
 
 class SourceService:
@@ -37,8 +42,12 @@ class SourceService:
     async def create(self, name: str, source_id: str | None = None) -> Source:
         request_id = str(uuid.uuid4())
         records, _, _ = await self._driver.execute_query(
-            self._q["source_create"], id=source_id or str(uuid.uuid4()), name=name, now=datetime.now(UTC),
-            request_id=request_id, database_=self._db,
+            self._q["source_create"],
+            id=source_id or str(uuid.uuid4()),
+            name=name,
+            now=datetime.now(UTC),
+            request_id=request_id,
+            database_=self._db,
         )
         row = records[0].data()
         if not row["created"]:
@@ -46,7 +55,9 @@ class SourceService:
         return _source(row)
 
     async def list(self) -> list[Source]:
-        records, _, _ = await self._driver.execute_query(self._q["source_list"], database_=self._db, routing_="r")
+        records, _, _ = await self._driver.execute_query(
+            self._q["source_list"], database_=self._db, routing_="r"
+        )
         return [_source(r.data()) for r in records]
 
     async def get(self, source_id: str) -> Source | None:
@@ -55,7 +66,9 @@ class SourceService:
         )
         return _source(records[0].data()) if records else None
 
-    async def update(self, source_id: str, *, enabled: bool | None = None, name: str | None = None) -> Source | None:
+    async def update(
+        self, source_id: str, *, enabled: bool | None = None, name: str | None = None
+    ) -> Source | None:
         records, _, _ = await self._driver.execute_query(
             self._q["source_update"], id=source_id, enabled=enabled, name=name, database_=self._db
         )

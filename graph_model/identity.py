@@ -7,7 +7,7 @@ the decision here makes it testable without a database and keeps one rule for ev
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import msgspec
 
@@ -46,7 +46,9 @@ class IdentityPlan(msgspec.Struct, frozen=True):
         return {r.alias for r in self.refusals}
 
 
-def _fits(held: dict[str, set[str]], adding: Mapping[str, frozenset[str]], limits: Mapping[str, int]) -> str | None:
+def _fits(
+    held: dict[str, set[str]], adding: Mapping[str, frozenset[str]], limits: Mapping[str, int]
+) -> str | None:
     """The first limited type the union would exceed, or None when it fits."""
     for alias_type, values in adding.items():
         limit = limits.get(alias_type)

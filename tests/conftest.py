@@ -42,7 +42,9 @@ def _docker_answers() -> bool:
 def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jServer]:
     uri = os.environ.get("NEO4J_URI")
     if uri:
-        yield Neo4jServer(uri, os.environ.get("NEO4J_USER", "neo4j"), os.environ.get("NEO4J_PASSWORD"), "NEO4J_URI")
+        yield Neo4jServer(
+            uri, os.environ.get("NEO4J_USER", "neo4j"), os.environ.get("NEO4J_PASSWORD"), "NEO4J_URI"
+        )
         return
     if _docker_answers():
         from testcontainers.neo4j import Neo4jContainer
@@ -100,7 +102,8 @@ def unique(prefix: str) -> str:
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return f"idgraph tests: Neo4j from NEO4J_URI={os.environ.get('NEO4J_URI', '(unset)')}, else Docker, else launcher"
+    uri = os.environ.get("NEO4J_URI", "(unset)")
+    return f"idgraph tests: Neo4j from NEO4J_URI={uri}, else a Docker daemon, else the embedded launcher"
 
 
 __all__ = ["ADMIN_TOKEN", "Neo4jServer", "Path", "unique"]

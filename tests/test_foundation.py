@@ -22,10 +22,16 @@ def test_settings_defaults_and_validation() -> None:
     assert (s.host, s.port, s.neo4j_uri, s.max_body_bytes) == ("127.0.0.1", 8000, None, 1024 * 1024)
     assert s.merge_limits.per_type == {"customer_id": 1, "user_id": 1}
     assert load_settings({"IDGRAPH_MERGE_LIMITS": "email=5,user_id=0"}).merge_limits.per_type == {
-        "customer_id": 1, "email": 5,
+        "customer_id": 1,
+        "email": 5,
     }
-    for env in ({"IDGRAPH_PORT": "x"}, {"IDGRAPH_PORT": "70000"}, {"IDGRAPH_LOG_FORMAT": "xml"},
-                {"NEO4J_URI": "localhost"}, {"IDGRAPH_MERGE_LIMITS": "email"}):
+    for env in (
+        {"IDGRAPH_PORT": "x"},
+        {"IDGRAPH_PORT": "70000"},
+        {"IDGRAPH_LOG_FORMAT": "xml"},
+        {"NEO4J_URI": "localhost"},
+        {"IDGRAPH_MERGE_LIMITS": "email"},
+    ):
         with pytest.raises(SettingsError):
             load_settings(env)
 
@@ -59,14 +65,29 @@ def test_health_reports_neo4j_up(client: TestClient[Any]) -> None:
 
 def test_schema_constraints_exist(graph: Any) -> None:
     records, _, _ = graph.execute_query("SHOW CONSTRAINTS YIELD name RETURN collect(name) AS names")
-    assert {"source_id", "session_id", "event_id", "event_key", "alias_urn", "profile_id",
-            "profile_handle_id"} <= set(records[0]["names"])
+    assert {
+        "source_id",
+        "session_id",
+        "event_id",
+        "event_key",
+        "alias_urn",
+        "profile_id",
+        "profile_handle_id",
+    } <= set(records[0]["names"])
 
 
 def test_openapi_schema_lists_the_contract_paths(client: TestClient[Any]) -> None:
     paths = client.get("/schema/openapi.json").json()["paths"]
-    for path in ("/health", "/sources", "/track", "/collect/{event_type}/{source_id}", "/aliases/{urn}",
-                 "/profiles/{profile_id}", "/sessions/{session_id}", "/events/{event_id}"):
+    for path in (
+        "/health",
+        "/sources",
+        "/track",
+        "/collect/{event_type}/{source_id}",
+        "/aliases/{urn}",
+        "/profiles/{profile_id}",
+        "/sessions/{session_id}",
+        "/events/{event_id}",
+    ):
         assert path in paths, path
 
 
@@ -74,12 +95,18 @@ def test_cli_sources_add_and_list(settings_env: dict[str, str]) -> None:
     env = {**os.environ, **settings_env}
     sid = unique("cli")
     cli = [sys.executable, "-m", "app.cli"]
-    added = subprocess.run([*cli, "sources", "add", "From the CLI", "--id", sid], env=env, capture_output=True,
-                           text=True, timeout=120)
+    added = subprocess.run(
+        [*cli, "sources", "add", "From the CLI", "--id", sid],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert added.returncode == 0, added.stderr
     assert json.loads(added.stdout)["id"] == sid
-    again = subprocess.run([*cli, "sources", "add", "dup", "--id", sid], env=env, capture_output=True, text=True,
-                           timeout=120)
+    again = subprocess.run(
+        [*cli, "sources", "add", "dup", "--id", sid], env=env, capture_output=True, text=True, timeout=120
+    )
     assert again.returncode == 1 and "already exists" in again.stderr
     listed = subprocess.run([*cli, "sources", "list"], env=env, capture_output=True, text=True, timeout=120)
     assert sid in {json.loads(line)["id"] for line in listed.stdout.splitlines()}

@@ -30,8 +30,16 @@ def test_parse_urn_normalises(text: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["email:a@b.c", "urn:email", "urn::x", "urn:e-mail:a@b.c", "urn:email:   ", "urn:email:not-an-email",
-     "urn:phone:abc", "urn:x:" + "v" * 600],
+    [
+        "email:a@b.c",
+        "urn:email",
+        "urn::x",
+        "urn:e-mail:a@b.c",
+        "urn:email:   ",
+        "urn:email:not-an-email",
+        "urn:phone:abc",
+        "urn:x:" + "v" * 600,
+    ],
 )
 def test_parse_urn_rejects(text: str) -> None:
     with pytest.raises(InvalidUrn):
@@ -107,7 +115,10 @@ def facts(pid: str, size: int, **limited: set[str]) -> ProfileFacts:
 
 def test_plan_new_everything_creates_one_profile() -> None:
     plan = plan_identity(
-        session_profile=None, claimed_profile=None, alias_profiles={E1: None, C1: None}, profiles={},
+        session_profile=None,
+        claimed_profile=None,
+        alias_profiles={E1: None, C1: None},
+        profiles={},
         limits=LIMITS,
     )
     assert plan.survivor is None and plan.merged == [] and plan.refusals == []
@@ -129,8 +140,11 @@ def test_plan_merges_smaller_into_larger() -> None:
 
 def test_plan_ties_break_on_id() -> None:
     plan = plan_identity(
-        session_profile="p-b", claimed_profile=None, alias_profiles={E1: "p-a"},
-        profiles={"p-a": facts("p-a", 3), "p-b": facts("p-b", 3)}, limits=LIMITS,
+        session_profile="p-b",
+        claimed_profile=None,
+        alias_profiles={E1: "p-a"},
+        profiles={"p-a": facts("p-a", 3), "p-b": facts("p-b", 3)},
+        limits=LIMITS,
     )
     assert (plan.survivor, plan.merged, plan.linked_by) == ("p-a", ["p-b"], {"p-b": []})
 
@@ -145,13 +159,18 @@ def test_plan_refuses_merge_over_customer_id_limit_and_keeps_session_profile() -
     )
     assert plan.survivor == "p1" and plan.merged == []
     assert plan.new_aliases == [E1]
-    assert [(r.alias, r.profile_id, r.alias_type, r.limit) for r in plan.refusals] == [(C2, "p2", "customer_id", 1)]
+    assert [(r.alias, r.profile_id, r.alias_type, r.limit) for r in plan.refusals] == [
+        (C2, "p2", "customer_id", 1)
+    ]
 
 
 def test_plan_refuses_second_new_customer_id() -> None:
     plan = plan_identity(
-        session_profile="p1", claimed_profile=None, alias_profiles={C2: None},
-        profiles={"p1": facts("p1", 1, customer_id={"c1"})}, limits=LIMITS,
+        session_profile="p1",
+        claimed_profile=None,
+        alias_profiles={C2: None},
+        profiles={"p1": facts("p1", 1, customer_id={"c1"})},
+        limits=LIMITS,
     )
     assert plan.survivor == "p1" and plan.new_aliases == []
     assert [(r.alias, r.profile_id) for r in plan.refusals] == [(C2, None)]
@@ -159,7 +178,9 @@ def test_plan_refuses_second_new_customer_id() -> None:
 
 def test_plan_same_customer_id_is_no_conflict() -> None:
     plan = plan_identity(
-        session_profile="p1", claimed_profile=None, alias_profiles={C1: "p2"},
+        session_profile="p1",
+        claimed_profile=None,
+        alias_profiles={C1: "p2"},
         profiles={"p1": facts("p1", 1, customer_id={"c1"}), "p2": facts("p2", 1, customer_id={"c1"})},
         limits=LIMITS,
     )
@@ -168,8 +189,11 @@ def test_plan_same_customer_id_is_no_conflict() -> None:
 
 def test_plan_claimed_profile_joins_session_profile() -> None:
     plan = plan_identity(
-        session_profile=None, claimed_profile="p9", alias_profiles={E2: "p3"},
-        profiles={"p9": facts("p9", 4), "p3": facts("p3", 1)}, limits=LIMITS,
+        session_profile=None,
+        claimed_profile="p9",
+        alias_profiles={E2: "p3"},
+        profiles={"p9": facts("p9", 4), "p3": facts("p3", 1)},
+        limits=LIMITS,
     )
     assert plan.survivor == "p9" and plan.merged == ["p3"] and plan.linked_by == {"p3": [E2]}
 

@@ -16,11 +16,17 @@ def track(client: Client, body: dict[str, Any], **kw: Any) -> Any:
 
 
 def minimal(source_id: str, session_id: str, **extra: Any) -> dict[str, Any]:
-    return {"source": {"id": source_id}, "session": {"id": session_id},
-            "events": [{"type": "page-view", "properties": {"url": "https://shop.example/"}}], **extra}
+    return {
+        "source": {"id": source_id},
+        "session": {"id": session_id},
+        "events": [{"type": "page-view", "properties": {"url": "https://shop.example/"}}],
+        **extra,
+    }
 
 
-def test_minimal_payload_creates_session_profile_and_event(client: Client, source_id: str, admin: dict[str, str]) -> None:
+def test_minimal_payload_creates_session_profile_and_event(
+    client: Client, source_id: str, admin: dict[str, str]
+) -> None:
     session_id = unique("sess")
     r = track(client, minimal(source_id, session_id))
     assert r.status_code == 200, r.text
@@ -42,18 +48,28 @@ def test_minimal_payload_creates_session_profile_and_event(client: Client, sourc
     assert profile["aliases"] == [] and profile["merged_ids"] == []
 
 
-def test_full_payload_with_context_options_and_debugger(client: Client, source_id: str, admin: dict[str, str]) -> None:
+def test_full_payload_with_context_options_and_debugger(
+    client: Client, source_id: str, admin: dict[str, str]
+) -> None:
     session_id = unique("sess")
     email = f"{unique('ann')}@example.com"
     body = {
         "source": {"id": source_id},
         "session": {"id": session_id},
         "profile": None,
-        "context": {"browser": {"local": {"device": {"platform": "Linux"}}}, "page": {"url": "https://x.io/a"}},
+        "context": {
+            "browser": {"local": {"device": {"platform": "Linux"}}},
+            "page": {"url": "https://x.io/a"},
+        },
         "properties": {"tracker": "js"},
         "events": [
-            {"type": "identify", "id": unique("ev"), "time": "2024-05-01T10:00:00Z",
-             "properties": {"email": email.upper(), "first_name": "Ann"}, "context": {"page": {"url": "https://x.io/b"}}},
+            {
+                "type": "identify",
+                "id": unique("ev"),
+                "time": "2024-05-01T10:00:00Z",
+                "properties": {"email": email.upper(), "first_name": "Ann"},
+                "context": {"page": {"url": "https://x.io/b"}},
+            },
             {"type": "purchase", "time": 1714560000, "properties": {"value": 12.5}},
         ],
         "options": {"profile": True, "saveSession": True, "saveEvents": True, "debugger": True},
@@ -81,7 +97,9 @@ def test_full_payload_with_context_options_and_debugger(client: Client, source_i
     assert sorted(stored["aliases"]) == [f"urn:email:{email}"]
 
 
-def test_profile_id_round_trip_binds_new_session_to_same_profile(client: Client, source_id: str, admin: dict[str, str]) -> None:
+def test_profile_id_round_trip_binds_new_session_to_same_profile(
+    client: Client, source_id: str, admin: dict[str, str]
+) -> None:
     first = track(client, minimal(source_id, unique("sess"))).json()
     profile_id = first["profile"]["id"]
     second = track(client, minimal(source_id, unique("sess"), profile={"id": profile_id})).json()
@@ -95,22 +113,31 @@ def test_unknown_profile_id_gets_a_fresh_profile(client: Client, source_id: str)
     assert r["profile"]["id"] not in (None, "no-such-profile")
 
 
-def test_profile_less_stores_session_but_no_profile(client: Client, source_id: str, admin: dict[str, str]) -> None:
+def test_profile_less_stores_session_but_no_profile(
+    client: Client, source_id: str, admin: dict[str, str]
+) -> None:
     session_id = unique("sess")
-    r = client.post("/track?profile_less=true", json=minimal(source_id, session_id, aliases=["urn:email:x@y.io"]))
+    r = client.post(
+        "/track?profile_less=true", json=minimal(source_id, session_id, aliases=["urn:email:x@y.io"])
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["profile"] == {"id": None} and body["session"] == {"id": session_id}
     session = client.get(f"/sessions/{session_id}", headers=admin).json()
-    assert session["profile"] == {"id": None} and session["profile_less"] is True and session["event_count"] == 1
+    assert (
+        session["profile"] == {"id": None} and session["profile_less"] is True and session["event_count"] == 1
+    )
     # Profile-less traffic links no identity.
     assert client.get("/aliases/urn:email:x@y.io", headers=admin).status_code in (404, 200)
-    nobody = client.post("/track?profile_less=true", json={"source": {"id": source_id},
-                                                           "events": [{"type": "ping"}]})
+    nobody = client.post(
+        "/track?profile_less=true", json={"source": {"id": source_id}, "events": [{"type": "ping"}]}
+    )
     assert nobody.status_code == 200 and nobody.json()["session"] == {"id": None}
 
 
-def test_save_events_false_links_identity_but_stores_no_event(client: Client, source_id: str, admin: dict[str, str]) -> None:
+def test_save_events_false_links_identity_but_stores_no_event(
+    client: Client, source_id: str, admin: dict[str, str]
+) -> None:
     email = f"{unique('e')}@example.com"
     body = minimal(source_id, unique("sess"), options={"saveEvents": False})
     body["events"] = [{"type": "identify", "properties": {"email": email}}]
@@ -129,7 +156,9 @@ def test_save_session_false_stores_no_session(client: Client, source_id: str, ad
     assert profile["event_count"] == 1 and profile["session_count"] == 0
 
 
-def test_collect_stores_one_event_without_session_or_profile(client: Client, source_id: str, admin: dict[str, str]) -> None:
+def test_collect_stores_one_event_without_session_or_profile(
+    client: Client, source_id: str, admin: dict[str, str]
+) -> None:
     r = client.post(f"/collect/order-paid/{source_id}", json={"order": "A-1", "amount": 10})
     assert r.status_code == 200, r.text
     event_id = r.json()["event"]["id"]
@@ -137,8 +166,12 @@ def test_collect_stores_one_event_without_session_or_profile(client: Client, sou
     assert event["type"] == "order-paid" and event["properties"] == {"order": "A-1", "amount": 10}
     assert event["session"] == {"id": None} and event["profile"] == {"id": None}
     assert client.post("/collect/order-paid/no-such-source", json={}).status_code == 401
-    assert client.post(f"/collect/order-paid/{source_id}", content=b"[1,2]",
-                       headers={"content-type": "application/json"}).status_code == 400
+    assert (
+        client.post(
+            f"/collect/order-paid/{source_id}", content=b"[1,2]", headers={"content-type": "application/json"}
+        ).status_code
+        == 400
+    )
 
 
 def test_dedup_by_event_id_per_source(client: Client, source_id: str, admin: dict[str, str]) -> None:
@@ -162,7 +195,10 @@ def test_dedup_by_event_id_per_source(client: Client, source_id: str, admin: dic
 def test_unknown_and_disabled_sources(client: Client, source_id: str, admin: dict[str, str]) -> None:
     r = track(client, minimal("no-such-source", unique("sess")))
     assert r.status_code == 401 and r.headers["content-type"].startswith("application/problem+json")
-    assert client.patch(f"/sources/{source_id}", json={"enabled": False}, headers=admin).json()["enabled"] is False
+    assert (
+        client.patch(f"/sources/{source_id}", json={"enabled": False}, headers=admin).json()["enabled"]
+        is False
+    )
     session_id = unique("sess")
     r = track(client, minimal(source_id, session_id))
     assert r.status_code == 403 and r.json()["status"] == 403
@@ -205,11 +241,15 @@ def test_wrong_types_are_422_with_paths(client: Client, source_id: str) -> None:
 
 
 def test_wrong_content_type_is_415(client: Client, source_id: str) -> None:
-    r = client.post("/track", content=b"source=x", headers={"content-type": "application/x-www-form-urlencoded"})
+    r = client.post(
+        "/track", content=b"source=x", headers={"content-type": "application/x-www-form-urlencoded"}
+    )
     assert r.status_code == 415 and r.json()["status"] == 415
 
 
-def test_oversize_body_is_413_and_writes_nothing(client: Client, source_id: str, admin: dict[str, str]) -> None:
+def test_oversize_body_is_413_and_writes_nothing(
+    client: Client, source_id: str, admin: dict[str, str]
+) -> None:
     session_id = unique("sess")
     body = minimal(source_id, session_id)
     body["events"][0]["properties"]["blob"] = "x" * (1024 * 1024 + 10)
@@ -248,7 +288,9 @@ def test_blocked_values_never_become_aliases(client: Client, source_id: str, adm
     assert client.get("/aliases/urn:customer_id:undefined", headers=admin).status_code == 404
 
 
-def test_shared_alias_merges_profiles_and_old_id_resolves(client: Client, source_id: str, admin: dict[str, str]) -> None:
+def test_shared_alias_merges_profiles_and_old_id_resolves(
+    client: Client, source_id: str, admin: dict[str, str]
+) -> None:
     email = f"{unique('merge')}@example.com"
     a = track(client, minimal(source_id, unique("sess"))).json()["profile"]["id"]
     b_body = minimal(source_id, unique("sess"))
@@ -256,7 +298,9 @@ def test_shared_alias_merges_profiles_and_old_id_resolves(client: Client, source
     b = track(client, b_body).json()["profile"]["id"]
     assert a != b
     track(client, minimal(source_id, unique("sess"), profile={"id": a}, aliases=[f"urn:email:{email}"]))
-    out = track(client, minimal(source_id, unique("sess"), profile={"id": b}, aliases=[f"urn:email:{email}"])).json()
+    out = track(
+        client, minimal(source_id, unique("sess"), profile={"id": b}, aliases=[f"urn:email:{email}"])
+    ).json()
     survivor = out["profile"]["id"]
     assert survivor in (a, b)
     merged = b if survivor == a else a

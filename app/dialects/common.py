@@ -31,7 +31,7 @@ def event_type(raw: str, path: str) -> str:
 
 
 def urn_list(raw: Iterable[str], path: str, blocked: Iterable[str]) -> list[AliasUrn]:
-    """Parse URNs; an invalid one is a 422 naming its index, a blocked value is dropped (it identifies nobody)."""
+    """Parse URNs: an invalid one is a 422 naming its index; a blocked value is dropped (it names nobody)."""
     found: list[AliasUrn] = []
     for i, text in enumerate(raw):
         try:

@@ -57,7 +57,11 @@ class TrackPayload(msgspec.Struct):
 
 
 def track_to_batch(
-    payload: TrackPayload, *, profile_less: bool, received_at: datetime, blocked: Iterable[str],
+    payload: TrackPayload,
+    *,
+    profile_less: bool,
+    received_at: datetime,
+    blocked: Iterable[str],
     max_events: int,
 ) -> IngestBatch:
     session_id = payload.session.id if payload.session else None

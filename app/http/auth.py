@@ -12,15 +12,22 @@ from app.http.problems import ApiError
 from app.sources import Source, SourceService
 
 
-def admin_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+def admin_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """Personal data needs the admin token: no token, no data."""
     expected: str = connection.app.state.admin_token
     header = connection.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     # compare_digest: the time taken does not tell how much of a guessed token was right.
-    if scheme.lower() != "bearer" or not token or not hmac.compare_digest(token.strip().encode(), expected.encode()):
-        raise ApiError(401, "missing or unknown admin token (Authorization: Bearer <token>)",
-                       headers={"WWW-Authenticate": 'Bearer realm="idgraph"'})
+    if (
+        scheme.lower() != "bearer"
+        or not token
+        or not hmac.compare_digest(token.strip().encode(), expected.encode())
+    ):
+        raise ApiError(
+            401,
+            "missing or unknown admin token (Authorization: Bearer <token>)",
+            headers={"WWW-Authenticate": 'Bearer realm="idgraph"'},
+        )
 
 
 async def require_source(sources: SourceService, source_id: str | None) -> Source:

@@ -17,9 +17,13 @@ JSON_MEDIA_TYPES = ("application/json", "text/plain")
 
 def json_body_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     media_type = connection.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media_type in JSON_MEDIA_TYPES or (media_type.startswith("application/") and media_type.endswith("+json")):
+    if media_type in JSON_MEDIA_TYPES or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    ):
         return
-    raise ApiError(415, f"send JSON (Content-Type: application/json), not {media_type or 'no content type'!r}")
+    raise ApiError(
+        415, f"send JSON (Content-Type: application/json), not {media_type or 'no content type'!r}"
+    )
 
 
 class Ref(msgspec.Struct):

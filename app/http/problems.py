@@ -37,8 +37,13 @@ class Problem(msgspec.Struct, omit_defaults=True):
 class ApiError(HTTPException):
     """An error the API answers on purpose: a status, a detail, and for invalid input the failing paths."""
 
-    def __init__(self, status: int, detail: str, errors: list[FieldError] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail=detail, status_code=status, headers=headers)
         self.errors = errors
 
@@ -48,8 +53,9 @@ def invalid(path: str, message: str) -> ApiError:
     return ApiError(422, f"{path}: {message}", [FieldError(path, message)])
 
 
-def problem_response(status: int, detail: str, errors: list[FieldError] | None = None,
-                     headers: dict[str, str] | None = None) -> Response[Problem]:
+def problem_response(
+    status: int, detail: str, errors: list[FieldError] | None = None, headers: dict[str, str] | None = None
+) -> Response[Problem]:
     title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     return Response(
         Problem(status=status, title=title, detail=detail, errors=errors),
@@ -70,10 +76,14 @@ def _from_validation(exc: ValidationException) -> Response[Problem]:
     body_errors = [e for e in extra if isinstance(e, dict) and e.get("source") == "body"]
     if not body_errors:
         # Query and path parameters: the request itself is malformed.
-        errors = [FieldError(str(e.get("key", "")), str(e.get("message", ""))) for e in extra if isinstance(e, dict)]
+        errors = [
+            FieldError(str(e.get("key", "")), str(e.get("message", ""))) for e in extra if isinstance(e, dict)
+        ]
         return problem_response(400, exc.detail or "invalid request parameters", errors or None)
-    if any(_json_path(str(e.get("key", ""))) == "$" and "Expected `object`" in str(e.get("message", ""))
-           for e in body_errors):
+    if any(
+        _json_path(str(e.get("key", ""))) == "$" and "Expected `object`" in str(e.get("message", ""))
+        for e in body_errors
+    ):
         return problem_response(400, "the request body must be a JSON object")
     errors = [FieldError(_json_path(str(e.get("key", ""))), str(e.get("message", ""))) for e in body_errors]
     detail = "; ".join(f"{e.path}: {e.message}" for e in errors)
@@ -101,4 +111,6 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
 def database_unavailable_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     """Neo4j away or overloaded past the driver's retries: 503 and a hint when to come back, never a 500."""
     log.warning("neo4j unavailable", path=request.url.path, error_type=type(exc).__name__)
-    return problem_response(503, "the graph database is unavailable; retry later", headers={"Retry-After": "5"})
+    return problem_response(
+        503, "the graph database is unavailable; retry later", headers={"Retry-After": "5"}
+    )

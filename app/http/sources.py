@@ -43,7 +43,9 @@ class SourceController(Controller):
         return await services.sources.list()
 
     @patch("/{source_id:str}", summary="Enable or disable a source (or rename it)")
-    async def update(self, source_id: FromPath[str], data: JSONBody[SourcePatch], services: ServicesDep) -> Source:
+    async def update(
+        self, source_id: FromPath[str], data: JSONBody[SourcePatch], services: ServicesDep
+    ) -> Source:
         source = await services.sources.update(source_id, enabled=data.enabled, name=data.name)
         if source is None:
             raise ApiError(404, f"no source {source_id!r}")

@@ -63,14 +63,24 @@ class CollectResponse(msgspec.Struct):
     event: Ref
 
 
-@post("/track", status_code=200, guards=[json_body_guard], tags=["ingestion"],
-      summary="Tracardi tracker payload: events in a session, bound to a profile")
-async def track(data: JSONBody[TrackPayload], services: ServicesDep, profile_less: FromQuery[bool] = False) -> TrackResponse:
+@post(
+    "/track",
+    status_code=200,
+    guards=[json_body_guard],
+    tags=["ingestion"],
+    summary="Tracardi tracker payload: events in a session, bound to a profile",
+)
+async def track(
+    data: JSONBody[TrackPayload], services: ServicesDep, profile_less: FromQuery[bool] = False
+) -> TrackResponse:
     await require_source(services.sources, data.source.id)
     settings = services.settings
     batch = track_to_batch(
-        data, profile_less=profile_less, received_at=datetime.now(UTC),
-        blocked=settings.blocked_values, max_events=settings.max_events_per_request,
+        data,
+        profile_less=profile_less,
+        received_at=datetime.now(UTC),
+        blocked=settings.blocked_values,
+        max_events=settings.max_events_per_request,
     )
     result = await services.ingestion.ingest(batch)
     profile = TrackProfile(result.profile_id)
@@ -82,10 +92,15 @@ async def track(data: JSONBody[TrackPayload], services: ServicesDep, profile_les
     if data.options.debugger:
         created_profile = 0 if data.profile and data.profile.id == result.profile_id else 1
         debugging = TrackDebugging(
-            session=DebugBlock(int(result.session_id is not None), [], [result.session_id] if result.session_id else []),
+            session=DebugBlock(
+                int(result.session_id is not None), [], [result.session_id] if result.session_id else []
+            ),
             events=DebugBlock(result.saved, [], result.event_ids),
-            profile=DebugBlock(created_profile if result.profile_id else 0, [],
-                               [result.profile_id] if result.profile_id else []),
+            profile=DebugBlock(
+                created_profile if result.profile_id else 0,
+                [],
+                [result.profile_id] if result.profile_id else [],
+            ),
             identity={
                 "aliases": result.aliases,
                 "merges": [msgspec.to_builtins(m) for m in result.merges],
@@ -101,9 +116,18 @@ async def track(data: JSONBody[TrackPayload], services: ServicesDep, profile_les
     )
 
 
-@post("/collect/{event_type:str}/{source_id:str}", status_code=200, guards=[json_body_guard],
-      tags=["ingestion"], summary="One event of a type, the body its properties; no session, no profile")
-async def collect(event_type: FromPath[str], source_id: FromPath[str], data: JSONBody[dict[str, Any]], services: ServicesDep) -> CollectResponse:
+@post(
+    "/collect/{event_type:str}/{source_id:str}",
+    status_code=200,
+    guards=[json_body_guard],
+    tags=["ingestion"],
+    summary="One event of a type, the body its properties; no session, no profile",
+)
+async def collect(
+    event_type: FromPath[str], source_id: FromPath[str], data: JSONBody[dict[str, Any]], services: ServicesDep
+) -> CollectResponse:
     await require_source(services.sources, source_id)
-    result = await services.ingestion.ingest(collect_to_batch(event_type, source_id, data, received_at=datetime.now(UTC)))
+    result = await services.ingestion.ingest(
+        collect_to_batch(event_type, source_id, data, received_at=datetime.now(UTC))
+    )
     return CollectResponse(Ref(result.event_ids[0]))
