@@ -82,16 +82,30 @@ class IngestionService:
         self._limits = dict(merge_limits)
 
     async def ingest(self, batch: IngestBatch) -> IngestResult:
-        rows, order = self._rows(batch)
+        return (await self.ingest_many([batch]))[0]
+
+    async def ingest_many(self, batches: Sequence[IngestBatch]) -> list[IngestResult]:
+        """Write several batches (e.g. the messages of one Segment request) in one transaction: all or none."""
+        prepared = [(batch, *self._rows(batch)) for batch in batches]
         request_id = str(uuid.uuid4())
+
+        async def write_all(tx: AsyncManagedTransaction) -> list[IngestResult]:
+            # One marker per batch: a repeat of an event written by an earlier batch of the same request is a
+            # duplicate too.
+            return [
+                await self._write(tx, batch, rows, f"{request_id}/{i}")
+                for i, (batch, rows, _) in enumerate(prepared)
+            ]
+
         async with self._driver.session(database=self._database) as session:
-            result: IngestResult = await session.execute_write(self._write, batch, rows, request_id)
-        # A repeat inside the batch is a duplicate and answers with the id of the event it repeats.
-        result.duplicates += len(batch.events) - len(rows)
-        result.event_ids = [result.event_ids[i] for i in order]
-        if result.merges or result.refused:
-            log.info("identity changed", merges=len(result.merges), refused=len(result.refused))
-        return result
+            results: list[IngestResult] = await session.execute_write(write_all)
+        for (batch, rows, order), result in zip(prepared, results, strict=True):
+            # A repeat inside the batch is a duplicate and answers with the id of the event it repeats.
+            result.duplicates += len(batch.events) - len(rows)
+            result.event_ids = [result.event_ids[i] for i in order]
+            if result.merges or result.refused:
+                log.info("identity changed", merges=len(result.merges), refused=len(result.refused))
+        return results
 
     @staticmethod
     def _rows(batch: IngestBatch) -> tuple[list[_EventRow], list[int]]:

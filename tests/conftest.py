@@ -117,3 +117,38 @@ def graph(neo4j_server: Neo4jServer, client: TestClient[Any]) -> Iterator[Any]:
     auth = (neo4j_server.user, neo4j_server.password) if neo4j_server.password else None
     with neo4j.GraphDatabase.driver(neo4j_server.uri, auth=auth) as driver:
         yield driver
+
+
+@dataclass
+class LiveServer:
+    url: str
+    admin: dict[str, str]
+
+
+@pytest.fixture(scope="session")
+def live_server(settings_env: dict[str, str]) -> Iterator[LiveServer]:
+    """The app under the real ASGI server (uvicorn) on a free port, for clients that speak real HTTP."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    app = create_app(load_settings(settings_env))
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="live-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the live server did not start")
+        time.sleep(0.05)
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
