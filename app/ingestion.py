@@ -85,7 +85,7 @@ class IngestionService:
         return (await self.ingest_many([batch]))[0]
 
     async def ingest_many(self, batches: Sequence[IngestBatch]) -> list[IngestResult]:
-        """Write several batches (e.g. the messages of one Segment request) in one transaction: all or none."""
+        """Write several batches (the messages of one Segment request) in one transaction, all or none."""
         prepared = [(batch, *self._rows(batch)) for batch in batches]
         request_id = str(uuid.uuid4())
 

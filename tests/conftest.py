@@ -138,7 +138,9 @@ def live_server(settings_env: dict[str, str]) -> Iterator[LiveServer]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     app = create_app(load_settings(settings_env))
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="live-server", daemon=True)
     thread.start()
