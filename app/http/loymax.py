@@ -1,0 +1,42 @@
+"""Loymax-style web events: `POST /web-events`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import msgspec
+from litestar import post
+from litestar.params import JSONBody
+
+from app.dialects.loymax import WebEvent, to_batch
+from app.http.auth import require_source
+from app.http.ingest_common import Ref, json_body_guard
+from app.services import ServicesDep
+
+
+class WebEventResponse(msgspec.Struct):
+    profile: Ref
+    session: Ref
+    event: Ref
+    duplicate: bool
+
+
+@post(
+    "/web-events",
+    status_code=200,
+    guards=[json_body_guard],
+    tags=["ingestion"],
+    summary="Loymax-style web event in a session; a customer_id de-anonymizes the whole session",
+)
+async def web_events(data: JSONBody[WebEvent], services: ServicesDep) -> WebEventResponse:
+    source = await require_source(services.sources, data.source_id)
+    batch = to_batch(
+        data, source_id=source.id, received_at=datetime.now(UTC), blocked=services.settings.blocked_values
+    )
+    result = await services.ingestion.ingest(batch)
+    return WebEventResponse(
+        profile=Ref(result.profile_id),
+        session=Ref(result.session_id),
+        event=Ref(result.event_ids[0]),
+        duplicate=result.duplicates > 0,
+    )
