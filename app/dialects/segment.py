@@ -1,0 +1,203 @@
+"""The Segment tracking API: `POST /v1/batch` and `POST /v1/identify|track|page|screen|group|alias`.
+
+Wire models follow Segment's HTTP Tracking API spec. Each message becomes one canonical batch; all the
+messages of a request are written in one transaction, so a request is taken whole or not at all.
+
+Identity: `userId` -> `urn:user_id`, `anonymousId` -> `urn:anonymous_id`, `traits.email` (or
+`context.traits.email`) -> `urn:email`, `traits.phone` -> `urn:phone`. An `alias` message links `previousId`
+with `userId`; `previousId` is read as an anonymous id (`urn:anonymous_id`), which is what Segment's clients
+send it as (the id the user had before `identify`). Linking two *user* ids is exactly the merge the default
+limit of one `user_id` per profile refuses, so nothing is lost by that reading.
+
+Sessions: Segment has none, and idgraph does not invent one. A message is written with no session, so its
+event binds to the profile through the profile's id handle, and its aliases are linked there; the aliases
+carried by one message (userId + anonymousId + email) are what join a person's messages into one profile.
+`session_count` therefore does not count Segment traffic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Annotated, Any, Literal, cast
+
+import msgspec
+
+from app.dialects.common import event_time, event_type, external_id
+from app.http.problems import ApiError, FieldError, invalid
+from graph_model.events import CanonicalEvent, IngestBatch
+from graph_model.pii import aliases_from_properties, is_blocked
+from graph_model.urn import AliasUrn, InvalidUrn, make_alias
+
+MessageType = Literal["identify", "track", "page", "screen", "group", "alias"]
+Id = Annotated[str, msgspec.Meta(max_length=256)] | int
+
+
+class Message(msgspec.Struct, rename="camel"):
+    type: MessageType | None = None
+    user_id: Id | None = None
+    anonymous_id: Id | None = None
+    previous_id: Id | None = None
+    group_id: Id | None = None
+    message_id: Id | None = None
+    event: str | None = None
+    name: str | None = None
+    category: str | None = None
+    properties: dict[str, Any] = msgspec.field(default_factory=dict)
+    traits: dict[str, Any] = msgspec.field(default_factory=dict)
+    context: dict[str, Any] = msgspec.field(default_factory=dict)
+    integrations: dict[str, Any] = msgspec.field(default_factory=dict)
+    timestamp: str | int | float | None = None
+    sent_at: str | None = None
+    write_key: str | None = None
+
+
+class Batch(msgspec.Struct, rename="camel"):
+    batch: list[Message]
+    context: dict[str, Any] = msgspec.field(default_factory=dict)
+    integrations: dict[str, Any] = msgspec.field(default_factory=dict)
+    write_key: str | None = None
+    sent_at: str | None = None
+
+
+_path_marker = " - at `"
+
+
+def _decode_error(exc: msgspec.ValidationError) -> ApiError:
+    text = str(exc)
+    message, _, rest = text.partition(_path_marker)
+    path = rest.rstrip("`") if rest else "$"
+    if path == "$" and message.startswith("Expected `object`"):
+        return ApiError(400, "the request body must be a JSON object")
+    return invalid(path, message)
+
+
+def decode_batch(body: bytes) -> Batch:
+    try:
+        return msgspec.json.decode(body, type=Batch)
+    except msgspec.ValidationError as exc:
+        raise _decode_error(exc) from None
+    except msgspec.DecodeError as exc:
+        raise ApiError(400, f"malformed JSON: {exc}") from None
+
+
+def decode_message(body: bytes, kind: str) -> Message:
+    """A single-message endpoint: the path names the type (a body `type` that disagrees is a 422)."""
+    try:
+        message = msgspec.json.decode(body, type=Message)
+    except msgspec.ValidationError as exc:
+        raise _decode_error(exc) from None
+    except msgspec.DecodeError as exc:
+        raise ApiError(400, f"malformed JSON: {exc}") from None
+    if message.type is not None and message.type != kind:
+        raise invalid("$.type", f"must be {kind!r} on /v1/{kind}")
+    message.type = cast(MessageType, kind)
+    return message
+
+
+def _text(raw: str | int | None) -> str | None:
+    if raw is None:
+        return None
+    text = str(raw).strip()
+    return text or None
+
+
+def _alias(alias_type: str, raw: str | int | None, blocked: frozenset[str]) -> list[AliasUrn]:
+    text = _text(raw)
+    if text is None or is_blocked(text, blocked):
+        return []
+    try:
+        alias = make_alias(alias_type, text)
+    except InvalidUrn:
+        return []
+    return [] if is_blocked(alias.value, blocked) else [alias]
+
+
+def _validate(message: Message, path: str) -> list[FieldError]:
+    errors = []
+    if message.type is None:
+        errors.append(FieldError(f"{path}.type", "is required"))
+    if message.type == "alias":
+        if _text(message.user_id) is None:
+            errors.append(FieldError(f"{path}.userId", "is required for alias"))
+        if _text(message.previous_id) is None:
+            errors.append(FieldError(f"{path}.previousId", "is required for alias"))
+    elif _text(message.user_id) is None and _text(message.anonymous_id) is None:
+        errors.append(FieldError(f"{path}.userId", "userId or anonymousId is required"))
+    if message.type == "track" and not (message.event or "").strip():
+        errors.append(FieldError(f"{path}.event", "is required for track"))
+    if message.type == "group" and _text(message.group_id) is None:
+        errors.append(FieldError(f"{path}.groupId", "is required for group"))
+    return errors
+
+
+def _event_type(message: Message) -> str:
+    if message.type == "track" and message.event:
+        return message.event
+    return str(message.type)
+
+
+def _properties(message: Message) -> dict[str, Any]:
+    props = dict(message.traits) if message.type in ("identify", "group") else dict(message.properties)
+    for key, value in (("name", message.name), ("category", message.category), ("groupId", message.group_id)):
+        if value is not None and key not in props:
+            props[key] = value
+    return props
+
+
+def to_batches(
+    messages: list[Message],
+    *,
+    source_id: str,
+    batch_context: dict[str, Any],
+    received_at: datetime,
+    blocked: Iterable[str],
+    max_events: int,
+    paths: list[str],
+) -> list[IngestBatch]:
+    """One canonical batch per message. All are checked first: one bad message rejects the request."""
+    if len(messages) > max_events:
+        raise invalid("$.batch", f"at most {max_events} messages per request")
+    errors = [e for m, p in zip(messages, paths, strict=True) for e in _validate(m, p)]
+    if errors:
+        raise ApiError(422, "; ".join(f"{e.path}: {e.message}" for e in errors), errors)
+    blocked = frozenset(blocked)
+    batches = []
+    for message, path in zip(messages, paths, strict=True):
+        context = {**batch_context, **message.context}
+        context_traits = context.get("traits")
+        pii: dict[str, Any] = {}
+        if isinstance(context_traits, dict) and "email" in context_traits:
+            pii["email"] = context_traits["email"]
+        for key in ("email", "phone"):
+            if key in message.traits and message.type == "identify":
+                pii[key] = message.traits[key]
+        aliases = [
+            *_alias("user_id", message.user_id, blocked),
+            *_alias("anonymous_id", message.anonymous_id, blocked),
+            *(_alias("anonymous_id", message.previous_id, blocked) if message.type == "alias" else []),
+            *aliases_from_properties(pii, blocked)[0],
+        ]
+        segment_meta = {
+            k: v
+            for k, v in (
+                ("type", message.type),
+                ("sentAt", message.sent_at),
+                ("integrations", message.integrations or None),
+                ("previousId", _text(message.previous_id)),
+            )
+            if v is not None
+        }
+        event = CanonicalEvent(
+            type=event_type(_event_type(message), f"{path}.event"),
+            time=event_time(message.timestamp, received_at, f"{path}.timestamp"),
+            external_id=external_id(message.message_id, f"{path}.messageId"),
+            properties=_properties(message),
+            context={**context, "segment": segment_meta},
+            aliases=list(dict.fromkeys(aliases)),
+            trait_inputs=dict(message.traits) if message.type == "identify" else {},
+        )
+        batches.append(
+            IngestBatch(source_id=source_id, dialect="segment", events=[event], received_at=received_at)
+        )
+    return batches
