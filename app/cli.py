@@ -1,4 +1,4 @@
-"""`idgraph`: serve the API, manage the local Neo4j, register sources.
+"""`idgraph`: serve the API, manage the local Neo4j, register sources, purge expired anonymous data.
 
 `idgraph serve` uses NEO4J_URI when it is set; otherwise it starts the embedded Neo4j under IDGRAPH_DATA_DIR
 for as long as it runs, and stops it on the way out.
@@ -133,6 +133,37 @@ def cmd_sources(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_sources(settings, args))
 
 
+async def _purge(settings: Settings) -> int:
+    from app.db import bootstrap_schema, create_driver
+    from app.queries import catalog
+    from app.retention import RetentionService
+
+    settings = _connected_settings(settings)
+    driver = create_driver(settings)
+    try:
+        await bootstrap_schema(driver, catalog(), settings.neo4j_database)
+        service = RetentionService(
+            driver, catalog(), settings.neo4j_database, settings.anonymous_retention_days
+        )
+        report = await service.purge()
+        print(msgspec.json.encode(report).decode())
+        return 0
+    finally:
+        await driver.close()
+
+
+def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
+    from app.logging import configure_logging
+
+    if args.days is not None:
+        if args.days < 1:
+            print("idgraph: --days must be positive", file=sys.stderr)
+            return 2
+        settings = msgspec.structs.replace(settings, anonymous_retention_days=args.days)
+    configure_logging(msgspec.structs.replace(settings, log_level="WARNING"))
+    return asyncio.run(_purge(settings))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="idgraph", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -156,6 +187,14 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--id", default=None, help="the source id (default: a new UUID)")
     sources_sub.add_parser("list", help="list sources")
     sources.set_defaults(func=cmd_sources)
+
+    purge = sub.add_parser(
+        "purge", help="purge anonymous sessions, profiles and events inactive past the retention period"
+    )
+    purge.add_argument(
+        "--days", type=int, default=None, help="retention in days (default: IDGRAPH_ANONYMOUS_RETENTION_DAYS)"
+    )
+    purge.set_defaults(func=cmd_purge)
     return parser
 
 

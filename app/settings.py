@@ -42,6 +42,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     blocked_values: frozenset[str] = frozenset()
     merge_limits: MergeLimits = MergeLimits()
     anonymous_retention_days: int = 60
+    purge_interval_seconds: int = 3600  # 0: no in-process purge (run `idgraph purge` instead)
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -52,6 +53,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise SettingsError("IDGRAPH_MAX_EVENTS_PER_REQUEST must be positive")
         if self.anonymous_retention_days < 1:
             raise SettingsError("IDGRAPH_ANONYMOUS_RETENTION_DAYS must be positive")
+        if self.purge_interval_seconds < 0:
+            raise SettingsError("IDGRAPH_PURGE_INTERVAL_SECONDS must be 0 (off) or positive")
         if self.neo4j_uri is not None and "://" not in self.neo4j_uri:
             raise SettingsError(
                 f"NEO4J_URI must look like bolt://host:port or neo4j://host, got {self.neo4j_uri!r}"
@@ -111,4 +114,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         blocked_values=blocked,
         merge_limits=_merge_limits(env.get("IDGRAPH_MERGE_LIMITS")),
         anonymous_retention_days=_int(env, "IDGRAPH_ANONYMOUS_RETENTION_DAYS", 60),
+        purge_interval_seconds=_int(env, "IDGRAPH_PURGE_INTERVAL_SECONDS", 3600),
     )

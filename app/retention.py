@@ -1,0 +1,137 @@
+"""Retention of anonymous data: what nobody can be identified by is not kept forever.
+
+An anonymous profile (one with no alias) whose sessions and session-less events have all been inactive for
+`IDGRAPH_ANONYMOUS_RETENTION_DAYS` is purged with its events, sessions and id handles; so are sessions that
+belong to no profile (profile-less traffic) with their events. A profile holding any alias is identified data
+and is never touched here (`DELETE /profiles/{id}` is how that goes).
+
+The work is done in bounded transactions (at most `batch_size` profiles or events each), so a large backlog
+never becomes one huge transaction. Every deleting statement re-checks the expiry, so data that became active
+or identified after it was found survives. Run by `idgraph purge` and by a periodic task inside the API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any, LiteralString
+
+import msgspec
+from neo4j import AsyncDriver, AsyncManagedTransaction
+
+from app.logging import get_logger
+from app.queries import QueryCatalog
+
+log = get_logger(__name__)
+
+DEFAULT_BATCH_SIZE = 500
+
+
+class PurgeReport(msgspec.Struct):
+    cutoff: datetime
+    profiles: int = 0
+    sessions: int = 0
+    handles: int = 0
+    events: int = 0
+
+
+async def _ids(tx: AsyncManagedTransaction, query: LiteralString, **params: Any) -> list[str]:
+    result = await tx.run(query, **params)
+    return [record["id"] async for record in result]
+
+
+async def _single(tx: AsyncManagedTransaction, query: LiteralString, **params: Any) -> dict[str, Any]:
+    result = await tx.run(query, **params)
+    record = await result.single()
+    return dict(record) if record is not None else {}
+
+
+class RetentionService:
+    def __init__(
+        self,
+        driver: AsyncDriver,
+        catalog: QueryCatalog,
+        database: str,
+        retention_days: int,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> None:
+        catalog.require(
+            "purge_find_anonymous_profiles",
+            "purge_anonymous_profile_events",
+            "purge_anonymous_profiles",
+            "purge_find_profileless_sessions",
+            "purge_profileless_session_events",
+            "purge_profileless_sessions",
+        )
+        self._driver = driver
+        self._q = catalog
+        self._database = database
+        self.retention_days = retention_days
+        self._batch = batch_size
+
+    async def purge(self, now: datetime | None = None) -> PurgeReport:
+        cutoff = (now or datetime.now(UTC)) - timedelta(days=self.retention_days)
+        report = PurgeReport(cutoff)
+        async with self._driver.session(database=self._database) as session:
+            # Anonymous profiles, a bounded batch at a time.
+            while True:
+                ids = await session.execute_read(
+                    _ids, self._q["purge_find_anonymous_profiles"], cutoff=cutoff, limit=self._batch
+                )
+                if not ids:
+                    break
+                report.events += await self._drain_events(
+                    session, "purge_anonymous_profile_events", ids, cutoff
+                )
+                counts = await session.execute_write(
+                    _single, self._q["purge_anonymous_profiles"], ids=ids, cutoff=cutoff
+                )
+                removed = int(counts.get("profiles", 0))
+                report.profiles += removed
+                report.sessions += int(counts.get("sessions", 0))
+                report.handles += int(counts.get("handles", 0))
+                if removed == 0 or len(ids) < self._batch:
+                    break  # nothing more, or what is left came back to life while being purged
+            # Sessions without a profile.
+            while True:
+                ids = await session.execute_read(
+                    _ids, self._q["purge_find_profileless_sessions"], cutoff=cutoff, limit=self._batch
+                )
+                if not ids:
+                    break
+                report.events += await self._drain_events(
+                    session, "purge_profileless_session_events", ids, cutoff
+                )
+                counts = await session.execute_write(
+                    _single, self._q["purge_profileless_sessions"], ids=ids, cutoff=cutoff
+                )
+                removed = int(counts.get("deleted", 0))
+                report.sessions += removed
+                if removed == 0 or len(ids) < self._batch:
+                    break
+        if report.profiles or report.sessions or report.events:
+            log.info("anonymous data purged", **msgspec.to_builtins(report))
+        return report
+
+    async def _drain_events(self, session: Any, query_name: str, ids: list[str], cutoff: datetime) -> int:
+        total = 0
+        while True:
+            counts = await session.execute_write(
+                _single, self._q[query_name], ids=ids, cutoff=cutoff, limit=self._batch
+            )
+            deleted = int(counts.get("deleted", 0))
+            total += deleted
+            if deleted < self._batch:
+                return total
+
+
+async def purge_periodically(service: RetentionService, interval_seconds: float) -> None:
+    """The in-process purge: once per interval (the first run one interval after start), errors logged."""
+    while True:
+        await asyncio.sleep(interval_seconds)
+        try:
+            await service.purge()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the next round tries again; the API keeps serving
+            log.warning("anonymous data purge failed", error_type=type(exc).__name__, error=str(exc))
