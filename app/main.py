@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import secrets
 import time
 import uuid
@@ -20,13 +22,18 @@ from litestar.openapi import OpenAPIConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.db import bootstrap_schema, create_driver
+from app.http.converge import converge
+from app.http.esp import esp_events
 from app.http.health import health
+from app.http.loymax import web_events
 from app.http.problems import database_unavailable_handler, http_exception_handler, internal_error_handler
 from app.http.queries import QueryController
+from app.http.segment import segment_batch, segment_message
 from app.http.sources import SourceController
 from app.http.tracardi import collect, track
 from app.logging import configure_logging, get_logger
 from app.queries import catalog
+from app.retention import RetentionService, purge_periodically
 from app.services import Services
 from app.settings import Settings, load_settings
 
@@ -101,12 +108,24 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         driver = create_driver(settings)
+        purge_task: asyncio.Task[None] | None = None
         try:
             await bootstrap_schema(driver, queries, settings.neo4j_database)
             app.state.services = Services.build(settings, driver, queries)
+            if settings.purge_interval_seconds > 0:
+                retention = RetentionService(
+                    driver, queries, settings.neo4j_database, settings.anonymous_retention_days
+                )
+                purge_task = asyncio.create_task(
+                    purge_periodically(retention, settings.purge_interval_seconds), name="anonymous-purge"
+                )
             log.info("idgraph ready", neo4j=settings.neo4j_uri, database=settings.neo4j_database)
             yield
         finally:
+            if purge_task is not None:
+                purge_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await purge_task
             await driver.close()
 
     def provide_services(state: State) -> Services:
@@ -120,7 +139,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
         Exception: internal_error_handler,
     }
     return Litestar(
-        route_handlers=[health, SourceController, track, collect, QueryController],
+        route_handlers=[
+            health,
+            SourceController,
+            track,
+            collect,
+            esp_events,
+            converge,
+            web_events,
+            segment_batch,
+            segment_message,
+            QueryController,
+        ],
         dependencies={"services": Provide(provide_services, sync_to_thread=False)},
         lifespan=[lifespan],
         state=State({"admin_token": resolve_admin_token(settings), "settings": settings}),
