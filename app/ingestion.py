@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 from neo4j import AsyncDriver, AsyncManagedTransaction
+from neo4j.exceptions import TransientError
 
 from app.logging import get_logger
 from app.repository import GraphRepository
@@ -23,6 +24,16 @@ from graph_model.urn import AliasUrn
 
 log = get_logger(__name__)
 _json = msgspec.json.Encoder()
+
+
+_MAX_LOCK_ROUNDS = 8
+
+
+class ProfilesKeptMoving(TransientError):
+    """Merges kept moving the involved members while this transaction locked their profiles.
+
+    A TransientError, so the driver's managed transaction retries it like a deadlock (and the API answers 503
+    if retries run out)."""
 
 
 class MergeRecord(msgspec.Struct, frozen=True):
@@ -149,10 +160,10 @@ class IngestionService:
         times = [r.event.time for r in fresh]
         first_seen, last_seen = (min(times), max(times)) if times else (None, None)
 
-        # 2. The session (locked for the rest of the transaction).
-        session_profile: str | None = None
+        # 2. The session: created if new. Existing members (session, aliases) are only written once the
+        #    lock of their profile is held, so every writer takes profile locks before member locks.
         if session_id is not None:
-            session_profile = await repo.upsert_session(
+            await repo.upsert_session(
                 tx,
                 session_id=session_id,
                 source_id=batch.source_id,
@@ -164,6 +175,10 @@ class IngestionService:
             )
 
         if batch.profile_less:
+            if session_id is not None:
+                await repo.touch_session(
+                    tx, session_id=session_id, first_seen=first_seen, last_seen=last_seen, profile_less=True
+                )
             if batch.save_events and fresh:
                 await repo.bind_events(
                     tx,
@@ -173,30 +188,16 @@ class IngestionService:
                 )
             return IngestResult(None, session_id, event_ids, saved, duplicates)
 
-        # 3. Aliases: the request's own and those of the events it created, locked in URN order.
+        # 3. Aliases: the request's own and those of the events it created. Lock every profile involved
+        #    (the session's, the aliases', the claimed id's), creating new aliases once those locks are held.
         aliases = self._aliases(batch.aliases, fresh, first_seen, last_seen, now)
-        alias_profiles = (
-            await repo.upsert_aliases(tx, aliases=[a for _, a in aliases], now=now) if aliases else {}
+        alias_docs = [doc for _, doc in aliases]
+        session_profile, alias_profiles, claimed_profile = await self._lock_involved(
+            tx, session_id, alias_docs, batch.claimed_profile_id, now
         )
-        # 4. A profile id the client holds from an earlier answer.
-        claimed_profile: str | None = None
-        if batch.claimed_profile_id:
-            claimed_profile = await repo.lock_profile_handle(tx, profile_id=batch.claimed_profile_id, now=now)
-
-        # 5. Lock the profiles involved and plan the merges.
-        involved = {p for p in (session_profile, claimed_profile, *alias_profiles.values()) if p}
-        facts: dict[str, ProfileFacts] = {}
-        if involved:
-            for rec in await repo.lock_profiles(
-                tx, profile_ids=sorted(involved), limited_types=sorted(self._limits)
-            ):
-                limited: dict[str, set[str]] = {}
-                for item in rec["limited"]:
-                    alias_type, _, value = item.partition(":")
-                    limited.setdefault(alias_type, set()).add(value)
-                facts[rec["id"]] = ProfileFacts(
-                    rec["id"], rec["size"], {k: frozenset(v) for k, v in limited.items()}
-                )
+        facts = await self._facts(
+            tx, {p for p in (session_profile, claimed_profile, *alias_profiles.values()) if p}
+        )
         by_urn = {str(alias): alias for alias, _ in aliases}
         plan = plan_identity(
             session_profile=session_profile,
@@ -205,6 +206,12 @@ class IngestionService:
             profiles=facts,
             limits=self._limits,
         )
+        if session_id is not None:
+            await repo.touch_session(
+                tx, session_id=session_id, first_seen=first_seen, last_seen=last_seen, profile_less=False
+            )
+        if alias_docs:
+            await repo.touch_aliases(tx, aliases=alias_docs)
 
         # 6. Carry the plan out.
         profile_id = plan.survivor
@@ -272,6 +279,59 @@ class IngestionService:
             sorted(str(a) for a in refused),
             linked_urns,
         )
+
+    async def _lock_involved(
+        self,
+        tx: AsyncManagedTransaction,
+        session_id: str | None,
+        alias_docs: list[dict[str, Any]],
+        claimed_id: str | None,
+        now: datetime,
+    ) -> tuple[str | None, dict[str, str | None], str | None]:
+        """Lock the profiles the evidence touches, in id order, until no member has moved meanwhile.
+
+        Every writer takes profile locks before it writes a member, and a member moves only under its
+        profile's lock; so after locking what a read named, the next read either names the same profiles
+        (stable) or the survivor of a merge that committed in between, which is locked next. New aliases are
+        created only after the first locks are held, and read again after: another writer may have created
+        one of them first. Locks taken in a later round can deadlock; Neo4j detects that and the driver
+        retries the whole transaction.
+        """
+        urns = [doc["urn"] for doc in alias_docs]
+        locked: set[str] = set()
+        aliases_created = not alias_docs
+        for _ in range(_MAX_LOCK_ROUNDS):
+            state = await self._repo.identity_state(
+                tx, session_id=session_id, urns=urns, claimed_id=claimed_id
+            )
+            session_profile, alias_profiles, claimed_profile = state
+            named = {p for p in (session_profile, claimed_profile, *alias_profiles.values()) if p}
+            if named - locked:
+                await self._repo.lock_profiles(tx, profile_ids=sorted(named - locked))
+                locked |= named
+            elif aliases_created:
+                return state
+            else:
+                await self._repo.upsert_aliases(tx, aliases=alias_docs, now=now)
+                aliases_created = True
+        raise ProfilesKeptMoving(f"profiles still moving after {_MAX_LOCK_ROUNDS} lock rounds")
+
+    async def _facts(self, tx: AsyncManagedTransaction, profile_ids: set[str]) -> dict[str, ProfileFacts]:
+        facts: dict[str, ProfileFacts] = {}
+        if not profile_ids:
+            return facts
+        rows = await self._repo.profile_facts(
+            tx, profile_ids=sorted(profile_ids), limited_types=sorted(self._limits)
+        )
+        for rec in rows:
+            limited: dict[str, set[str]] = {}
+            for item in rec["limited"]:
+                alias_type, _, value = item.partition(":")
+                limited.setdefault(alias_type, set()).add(value)
+            facts[rec["id"]] = ProfileFacts(
+                rec["id"], rec["size"], {k: frozenset(v) for k, v in limited.items()}
+            )
+        return facts
 
     @staticmethod
     def _aliases(

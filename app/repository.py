@@ -53,8 +53,8 @@ class GraphRepository:
         last_seen: datetime | None,
         profile_less: bool,
         context_json: str,
-    ) -> str | None:
-        rows = await self._data(
+    ) -> None:
+        await self._data(
             tx,
             "ingest_upsert_session",
             session_id=session_id,
@@ -65,25 +65,51 @@ class GraphRepository:
             profile_less=profile_less,
             context_json=context_json,
         )
-        return rows[0]["profile_id"] if rows else None
+
+    async def touch_session(
+        self,
+        tx: AsyncManagedTransaction,
+        *,
+        session_id: str,
+        first_seen: datetime | None,
+        last_seen: datetime | None,
+        profile_less: bool,
+    ) -> None:
+        await self._data(
+            tx,
+            "ingest_touch_session",
+            session_id=session_id,
+            first_seen=first_seen,
+            last_seen=last_seen,
+            profile_less=profile_less,
+        )
 
     async def upsert_aliases(
         self, tx: AsyncManagedTransaction, *, aliases: list[dict[str, Any]], now: datetime
-    ) -> dict[str, str | None]:
-        rows = await self._data(tx, "ingest_upsert_aliases", aliases=aliases, now=now)
-        return {row["urn"]: row["profile_id"] for row in rows}
+    ) -> None:
+        await self._data(tx, "ingest_upsert_aliases", aliases=aliases, now=now)
 
-    async def lock_profile_handle(
-        self, tx: AsyncManagedTransaction, *, profile_id: str, now: datetime
-    ) -> str | None:
-        rows = await self._data(tx, "ingest_lock_profile_handle", profile_id=profile_id, now=now)
-        return rows[0]["profile_id"] if rows else None
+    async def touch_aliases(self, tx: AsyncManagedTransaction, *, aliases: list[dict[str, Any]]) -> None:
+        await self._data(tx, "ingest_touch_aliases", aliases=aliases)
 
-    async def lock_profiles(
+    async def identity_state(
+        self, tx: AsyncManagedTransaction, *, session_id: str | None, urns: list[str], claimed_id: str | None
+    ) -> tuple[str | None, dict[str, str | None], str | None]:
+        """(session's profile, profile of each alias, the claimed id's profile), as committed now."""
+        rows = await self._data(
+            tx, "ingest_identity_state", session_id=session_id, urns=urns, claimed_id=claimed_id
+        )
+        row = rows[0]
+        return row["session_profile"], {urn: pid for urn, pid in row["aliases"]}, row["claimed_profile"]
+
+    async def lock_profiles(self, tx: AsyncManagedTransaction, *, profile_ids: list[str]) -> None:
+        await self._data(tx, "ingest_lock_profiles", profile_ids=sorted(profile_ids))
+
+    async def profile_facts(
         self, tx: AsyncManagedTransaction, *, profile_ids: list[str], limited_types: list[str]
     ) -> list[dict[str, Any]]:
         return await self._data(
-            tx, "ingest_lock_profiles", profile_ids=sorted(profile_ids), limited_types=limited_types
+            tx, "ingest_profile_facts", profile_ids=sorted(profile_ids), limited_types=limited_types
         )
 
     async def create_profile(self, tx: AsyncManagedTransaction, *, profile_id: str, now: datetime) -> None:

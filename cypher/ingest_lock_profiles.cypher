@@ -1,12 +1,9 @@
-// Lock the involved profiles in id order (the caller sorts them) and read what merge protection needs:
-// the size for union by size and, per limited alias type, the values the profile holds.
+// A profile's lock is the write lock of its own id handle (ProfileId with the profile's id). Handles outlive
+// the profile nodes that merges delete, so a writer queued on a handle never waits on a node that vanishes;
+// after the lock it re-reads where the handle points now. Every write that moves members into or out of a
+// profile holds this lock, so a locked profile's member set is stable. Callers lock in id order.
 UNWIND $profile_ids AS pid
-MATCH (p:Profile {id: pid})
-SET p.size = p.size
-WITH p
-CALL (p) {
-  MATCH (a:Alias)
-  WHERE a.profile_id = p.id AND a.type IN $limited_types
-  RETURN collect(a.type + ':' + a.value) AS limited
-}
-RETURN p.id AS id, p.size AS size, limited
+MATCH (h:ProfileId {id: pid})
+SET h._lock = true
+REMOVE h._lock
+RETURN count(h) AS locked
