@@ -22,8 +22,10 @@ from litestar.openapi import OpenAPIConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.db import bootstrap_schema, create_driver
+from app.explorer import explorer_page, explorer_static
 from app.http.converge import converge
 from app.http.esp import esp_events
+from app.http.explain import ExplainController
 from app.http.health import health
 from app.http.loymax import web_events
 from app.http.problems import database_unavailable_handler, http_exception_handler, internal_error_handler
@@ -150,6 +152,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             segment_batch,
             segment_message,
             QueryController,
+            explorer_page,
+            explorer_static(),
+            ExplainController,
         ],
         dependencies={"services": Provide(provide_services, sync_to_thread=False)},
         lifespan=[lifespan],

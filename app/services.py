@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from litestar.di import NamedDependency
 from neo4j import AsyncDriver
 
+from app.explain import ExplainService
 from app.ingestion import IngestionService
 from app.queries import QueryCatalog
 from app.read import ReadService
@@ -23,6 +24,7 @@ class Services:
     sources: SourceService
     ingestion: IngestionService
     read: ReadService
+    explain: ExplainService
 
     @classmethod
     def build(cls, settings: Settings, driver: AsyncDriver, catalog: QueryCatalog) -> Services:
@@ -34,6 +36,7 @@ class Services:
             sources=SourceService(driver, catalog, db),
             ingestion=IngestionService(driver, GraphRepository(catalog), db, settings.merge_limits.per_type),
             read=ReadService(driver, catalog, db),
+            explain=ExplainService(driver, catalog, db),
         )
 
 

@@ -35,7 +35,8 @@ class IdentityPlan(msgspec.Struct, frozen=True):
     survivor: str | None
     # Profiles merged into the survivor, smaller ones into the largest (union by size).
     merged: list[str]
-    # For each merged profile, the aliases of this batch that linked it.
+    # For each merged profile, the aliases of this batch (already held by a merged or surviving profile)
+    # that joined the group.
     linked_by: dict[str, list[AliasUrn]]
     # Aliases seen here for the first time that join the survivor.
     new_aliases: list[AliasUrn]
@@ -118,5 +119,7 @@ def plan_identity(
         return IdentityPlan(None, [], {}, accepted_new, refusals)
     survivor = min(group, key=lambda pid: (-profiles[pid].size, pid))
     merged = [pid for pid in group if pid != survivor]
-    linked_by = {pid: sorted(by_profile.get(pid, [])) for pid in merged}
+    # The evidence of this batch that joined them: its aliases already held by any profile of the group.
+    joining = sorted(alias for pid in group for alias in by_profile.get(pid, []))
+    linked_by = {pid: joining for pid in merged}
     return IdentityPlan(survivor, merged, linked_by, accepted_new, refusals)

@@ -135,7 +135,7 @@ def test_plan_merges_smaller_into_larger() -> None:
     )
     assert plan.survivor == "p-big"
     assert plan.merged == ["p-small"]
-    assert plan.linked_by == {"p-small": []}
+    assert plan.linked_by == {"p-small": [E1]}
 
 
 def test_plan_ties_break_on_id() -> None:
@@ -146,7 +146,7 @@ def test_plan_ties_break_on_id() -> None:
         profiles={"p-a": facts("p-a", 3), "p-b": facts("p-b", 3)},
         limits=LIMITS,
     )
-    assert (plan.survivor, plan.merged, plan.linked_by) == ("p-a", ["p-b"], {"p-b": []})
+    assert (plan.survivor, plan.merged, plan.linked_by) == ("p-a", ["p-b"], {"p-b": [E1]})
 
 
 def test_plan_refuses_merge_over_customer_id_limit_and_keeps_session_profile() -> None:

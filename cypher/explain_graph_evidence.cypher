@@ -1,0 +1,5 @@
+// The evidence links leaving the given members (sessions and id handles link aliases and claimed ids).
+UNWIND $element_ids AS element_id
+MATCH (m) WHERE elementId(m) = element_id
+MATCH (m)-[r:HAS_ALIAS|CLAIMED|REFUSED_ALIAS]->(o)
+RETURN elementId(m) AS source, elementId(o) AS target, type(r) AS kind
