@@ -18,6 +18,7 @@ from neo4j.exceptions import TransientError
 
 from app.logging import get_logger
 from app.repository import GraphRepository
+from graph_model.enrichment import ClientInfo, event_fields, stored_context
 from graph_model.events import CanonicalEvent, IngestBatch
 from graph_model.identity import IdentityPlan, ProfileFacts, plan_identity
 from graph_model.urn import AliasUrn
@@ -67,7 +68,7 @@ def event_key(source_id: str, external_id: str | None, event_id: str) -> str:
     return f"{source_id}|ext|{external_id}" if external_id is not None else f"{source_id}|id|{event_id}"
 
 
-def _event_doc(row: _EventRow, session_id: str | None) -> dict[str, Any]:
+def _event_doc(row: _EventRow, session_id: str | None, client: ClientInfo | None = None) -> dict[str, Any]:
     ev = row.event
     return {
         "id": row.id,
@@ -77,9 +78,11 @@ def _event_doc(row: _EventRow, session_id: str | None) -> dict[str, Any]:
         "external_id": ev.external_id,
         "session_id": session_id,
         "properties_json": _json.encode(ev.properties).decode(),
-        "context_json": _json.encode(ev.context).decode(),
+        "context_json": _json.encode(stored_context(ev.context)).decode(),
         "trait_keys": list(ev.trait_inputs),
         "trait_values": [_json.encode(v).decode() for v in ev.trait_inputs.values()],
+        # Flat properties the trait queries read (page, UTM, device, protected IP): graph_model.enrichment.
+        "enriched": event_fields(ev.properties, ev.context, client),
     }
 
 
@@ -144,7 +147,7 @@ class IngestionService:
         if batch.save_events and rows:
             stored = await repo.merge_events(
                 tx,
-                events=[_event_doc(r, batch.session_id) for r in rows],
+                events=[_event_doc(r, batch.session_id, batch.client) for r in rows],
                 request_id=request_id,
                 source_id=batch.source_id,
                 dialect=batch.dialect,

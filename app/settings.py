@@ -12,6 +12,8 @@ from typing import Literal
 
 import msgspec
 
+from graph_model.enrichment import IP_MODES, IpMode
+
 LogFormat = Literal["console", "json"]
 
 
@@ -43,6 +45,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     merge_limits: MergeLimits = MergeLimits()
     anonymous_retention_days: int = 60
     purge_interval_seconds: int = 3600  # 0: no in-process purge (run `idgraph purge` instead)
+    # How much of a client IP events keep: its network (IPv4 /24, IPv6 /48), a keyed hash, or nothing.
+    ip_mode: IpMode = "truncate"
+    ip_hash_key: str | None = None
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -55,6 +60,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise SettingsError("IDGRAPH_ANONYMOUS_RETENTION_DAYS must be positive")
         if self.purge_interval_seconds < 0:
             raise SettingsError("IDGRAPH_PURGE_INTERVAL_SECONDS must be 0 (off) or positive")
+        if self.ip_mode not in IP_MODES:
+            raise SettingsError(f"IDGRAPH_IP_MODE must be one of {', '.join(IP_MODES)}, got {self.ip_mode!r}")
+        if self.ip_mode == "hash" and not self.ip_hash_key:
+            raise SettingsError(
+                "IDGRAPH_IP_MODE=hash needs IDGRAPH_IP_HASH_KEY (a secret, so hashes can't be reversed)"
+            )
         if self.neo4j_uri is not None and "://" not in self.neo4j_uri:
             raise SettingsError(
                 f"NEO4J_URI must look like bolt://host:port or neo4j://host, got {self.neo4j_uri!r}"
@@ -115,4 +126,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         merge_limits=_merge_limits(env.get("IDGRAPH_MERGE_LIMITS")),
         anonymous_retention_days=_int(env, "IDGRAPH_ANONYMOUS_RETENTION_DAYS", 60),
         purge_interval_seconds=_int(env, "IDGRAPH_PURGE_INTERVAL_SECONDS", 3600),
+        ip_mode=(env.get("IDGRAPH_IP_MODE") or "truncate").strip().lower(),  # type: ignore[arg-type]
+        ip_hash_key=env.get("IDGRAPH_IP_HASH_KEY") or None,
     )

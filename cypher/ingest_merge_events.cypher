@@ -16,5 +16,6 @@ MERGE (e:Event {key: ev.key})
     e.context_json = ev.context_json,
     e.trait_keys = ev.trait_keys,
     e.trait_values = ev.trait_values,
+    e += ev.enriched,
     e.system = false
 RETURN ev.key AS key, e.id AS id, e.request_id = $request_id AS created

@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 
+from graph_model.enrichment import ClientInfo
 from graph_model.urn import AliasUrn
 
 
@@ -43,6 +44,8 @@ class IngestBatch(msgspec.Struct, kw_only=True):
     save_session: bool = True
     save_events: bool = True
     received_at: datetime = msgspec.field(default_factory=lambda: datetime.now(UTC))
+    # The client that sent the request (user agent, protected IP), set by the HTTP layer for enrichment.
+    client: ClientInfo | None = None
 
     def all_aliases(self) -> list[AliasUrn]:
         seen: dict[AliasUrn, None] = dict.fromkeys(self.aliases)

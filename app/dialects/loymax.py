@@ -61,6 +61,8 @@ def to_batch(
         properties=payload.properties,
         context=payload.context,
         aliases=pii_aliases(customer, blocked),
+        # The customer fields are trait input, as identify properties are in the other dialects.
+        trait_inputs=customer,
     )
     return IngestBatch(
         source_id=source_id,

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
-from litestar import post
+from litestar import Request, post
 from litestar.params import HeaderParameter, JSONBody
 
 from app.dialects.esp import EspPayload, source_of, to_batches
 from app.http.auth import require_source
+from app.http.client import client_info
 from app.http.ingest_common import EventsAck, Ref, json_body_guard
 from app.services import ServicesDep
 
@@ -37,6 +38,7 @@ class EspResponse(msgspec.Struct):
     summary="E.S.P. / Apache Unomi events: one event or {events: [...]}; identify of an analyticsUser",
 )
 async def esp_events(
+    request: Request[Any, Any, Any],
     data: JSONBody[EspPayload],
     services: ServicesDep,
     x_source_id: Annotated[str | None, HeaderParameter(name="X-Source-Id", required=False)] = None,
@@ -50,6 +52,9 @@ async def esp_events(
         blocked=settings.blocked_values,
         max_events=settings.max_events_per_request,
     )
+    client = client_info(request, settings)
+    for batch in batches:
+        batch.client = client
     results = await services.ingestion.ingest_many(batches)
     # Answer the ids in request order, across the per-session batches.
     events = data.events if data.events is not None else [data]

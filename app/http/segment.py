@@ -20,6 +20,7 @@ from litestar import Request, post
 
 from app.dialects.segment import Message, decode_batch, decode_message, to_batches
 from app.http.auth import require_source
+from app.http.client import client_info
 from app.http.ingest_common import json_body_guard
 from app.http.problems import ApiError
 from app.services import ServicesDep
@@ -109,6 +110,9 @@ async def _ingest(
         max_events=settings.max_events_per_request,
         paths=paths,
     )
+    for message, batch in zip(messages, batches, strict=True):
+        # Server-side libraries name the end user's IP in context.ip; the connection's peer is the server.
+        batch.client = client_info(request, settings, ip=message.context.get("ip") or batch_context.get("ip"))
     if batches:
         await services.ingestion.ingest_many(batches)
     return SegmentAck()

@@ -6,11 +6,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from litestar import post
+from litestar import Request, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from app.dialects.tracardi import TrackPayload, collect_to_batch, track_to_batch
 from app.http.auth import require_source
+from app.http.client import client_info
 from app.http.ingest_common import EventsAck, Ref, json_body_guard
 from app.read import ProfileView
 from app.services import ServicesDep
@@ -71,7 +72,10 @@ class CollectResponse(msgspec.Struct):
     summary="Tracardi tracker payload: events in a session, bound to a profile",
 )
 async def track(
-    data: JSONBody[TrackPayload], services: ServicesDep, profile_less: FromQuery[bool] = False
+    request: Request[Any, Any, Any],
+    data: JSONBody[TrackPayload],
+    services: ServicesDep,
+    profile_less: FromQuery[bool] = False,
 ) -> TrackResponse:
     await require_source(services.sources, data.source.id)
     settings = services.settings
@@ -82,6 +86,7 @@ async def track(
         blocked=settings.blocked_values,
         max_events=settings.max_events_per_request,
     )
+    batch.client = client_info(request, settings)
     result = await services.ingestion.ingest(batch)
     profile = TrackProfile(result.profile_id)
     if data.options.profile and result.profile_id is not None:
@@ -124,10 +129,14 @@ async def track(
     summary="One event of a type, the body its properties; no session, no profile",
 )
 async def collect(
-    event_type: FromPath[str], source_id: FromPath[str], data: JSONBody[dict[str, Any]], services: ServicesDep
+    request: Request[Any, Any, Any],
+    event_type: FromPath[str],
+    source_id: FromPath[str],
+    data: JSONBody[dict[str, Any]],
+    services: ServicesDep,
 ) -> CollectResponse:
     await require_source(services.sources, source_id)
-    result = await services.ingestion.ingest(
-        collect_to_batch(event_type, source_id, data, received_at=datetime.now(UTC))
-    )
+    batch = collect_to_batch(event_type, source_id, data, received_at=datetime.now(UTC))
+    batch.client = client_info(request, services.settings)
+    result = await services.ingestion.ingest(batch)
     return CollectResponse(Ref(result.event_ids[0]))
