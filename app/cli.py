@@ -1,4 +1,5 @@
-"""`idgraph`: serve the API, manage the local Neo4j, register sources, purge expired anonymous data.
+"""`idgraph`: serve the API, manage the local Neo4j, register sources, purge expired anonymous data, verify
+computed traits.
 
 `idgraph serve` uses NEO4J_URI when it is set; otherwise it starts the embedded Neo4j under IDGRAPH_DATA_DIR
 for as long as it runs, and stops it on the way out.
@@ -164,6 +165,34 @@ def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_purge(settings))
 
 
+async def _traits_verify(settings: Settings, profile_ids: list[str] | None) -> int:
+    from app.db import create_driver
+    from app.queries import catalog
+    from app.traits import TraitsVerifier
+
+    settings = _connected_settings(settings)
+    driver = create_driver(settings)
+    try:
+        report = await TraitsVerifier(driver, catalog(), settings.neo4j_database).verify(profile_ids)
+        for mismatch in report.mismatches:
+            print(msgspec.json.encode(mismatch).decode())
+        print(
+            f"{report.profiles} profiles checked, {report.mismatched} with traits that differ from a"
+            " recomputation over their events",
+            file=sys.stderr,
+        )
+        return 1 if report.mismatched else 0
+    finally:
+        await driver.close()
+
+
+def cmd_traits(settings: Settings, args: argparse.Namespace) -> int:
+    from app.logging import configure_logging
+
+    configure_logging(msgspec.structs.replace(settings, log_level="WARNING"))
+    return asyncio.run(_traits_verify(settings, args.profile or None))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="idgraph", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -195,6 +224,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--days", type=int, default=None, help="retention in days (default: IDGRAPH_ANONYMOUS_RETENTION_DAYS)"
     )
     purge.set_defaults(func=cmd_purge)
+
+    traits = sub.add_parser("traits", help="check computed traits")
+    traits_sub = traits.add_subparsers(dest="action", required=True)
+    verify = traits_sub.add_parser(
+        "verify",
+        help="recompute traits from raw events; list profiles whose traits differ (exit 1 if any)",
+    )
+    verify.add_argument("--profile", action="append", help="only this profile id (repeatable)")
+    traits.set_defaults(func=cmd_traits)
     return parser
 
 

@@ -5,6 +5,8 @@ Answers are msgspec structs, so the HTTP layer serialises them and Litestar docu
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +14,7 @@ import msgspec
 from neo4j import AsyncDriver
 
 from app.queries import QueryCatalog
+from graph_model.traits import compute_traits
 
 _decode = msgspec.json.decode
 
@@ -74,6 +77,38 @@ class EventView(msgspec.Struct):
     context: dict[str, Any]
 
 
+class EventPage(msgspec.Struct):
+    items: list[EventView]
+    next_cursor: str | None  # pass as ?cursor= for the next page; null on the last page
+
+
+class SessionPage(msgspec.Struct):
+    items: list[SessionView]
+    next_cursor: str | None
+
+
+class InvalidCursor(ValueError):
+    """A cursor this server did not hand out."""
+
+
+def encode_cursor(time: datetime, item_id: str) -> str:
+    """Opaque to clients: the (time, id) of the last item of a page, as base64url JSON."""
+    raw = msgspec.json.encode([time.isoformat(), item_id])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        time_text, item_id = msgspec.json.decode(raw, type=tuple[str, str])
+        time = datetime.fromisoformat(time_text)
+    except (ValueError, TypeError, msgspec.DecodeError, binascii.Error):
+        raise InvalidCursor("not a cursor this API handed out") from None
+    if time.tzinfo is None:
+        raise InvalidCursor("not a cursor this API handed out")
+    return time, item_id
+
+
 class ReadService:
     def __init__(self, driver: AsyncDriver, catalog: QueryCatalog, database: str) -> None:
         self._driver = driver
@@ -101,40 +136,110 @@ class ReadService:
         )
 
     async def profile(self, profile_id: str) -> ProfileView | None:
-        rows = await self._rows("profile_get", id=profile_id)
+        rows = await self._rows("profile_head", id=profile_id)
         if not rows:
             return None
         r = rows[0]
-        first_seen, last_seen = native(r["first_seen"]), native(r["last_seen"])
-        traits = await self.traits(r["id"])
-        traits.update(
-            first_seen=first_seen,
-            last_seen=last_seen,
-            event_count=r["event_count"],
-            session_count=r["session_count"],
-        )
+        traits = await self.traits(r["id"], r["session_count"])
         return ProfileView(
             id=r["id"],
             traits=traits,
             aliases=r["aliases"],
             merged_ids=r["merged_ids"],
             session_count=r["session_count"],
-            event_count=r["event_count"],
-            first_seen=first_seen,
-            last_seen=last_seen,
+            event_count=traits["event_count"],
+            first_seen=traits["first_seen"],
+            last_seen=traits["last_seen"],
             created_at=native(r["created_at"]),
         )
 
-    async def traits(self, live_profile_id: str) -> dict[str, Any]:
-        traits: dict[str, Any] = {
-            row["key"]: _decode(row["value"])
-            for row in await self._rows("profile_trait_inputs", profile_id=live_profile_id)
-        }
-        traits["events_by_type"] = {
-            row["type"]: row["count"]
-            for row in await self._rows("profile_events_by_type", profile_id=live_profile_id)
-        }
+    async def traits(self, live_profile_id: str, session_count: int) -> dict[str, Any]:
+        """The traits of a live profile, computed by one traversal of its events (cypher/profile_traits)."""
+        rows = await self._rows("profile_traits", profile_id=live_profile_id)
+        if not rows:
+            return compute_traits([], session_count)
+        r = rows[0]
+        traits: dict[str, Any] = {key: _decode(value) for key, value in r["inputs"]}
+        traits.update(
+            first_seen=native(r["first_seen"]),
+            last_seen=native(r["last_seen"]),
+            event_count=r["event_count"],
+            events_by_type=dict(r["by_type"]),
+            session_count=session_count,
+            last_page=r["last_page"],
+            utm={"first_touch": r["first_touch"], "last_touch": r["last_touch"]},
+            device=r["device"],
+        )
         return traits
+
+    async def events_page(
+        self, profile_id: str, *, limit: int, cursor: str | None, event_type: str | None
+    ) -> EventPage | None:
+        """A page of the profile's events, newest first; None when no profile has this id."""
+        after_time, after_id = decode_cursor(cursor) if cursor else (None, None)
+        rows = await self._rows(
+            "profile_events_page",
+            id=profile_id,
+            type=event_type,
+            after_time=after_time,
+            after_id=after_id,
+            limit=limit + 1,
+        )
+        if not rows:
+            return None
+        live_id = rows[0]["profile_id"]
+        items = [
+            EventView(
+                id=r["id"],
+                type=r["type"],
+                source_id=r["source_id"],
+                external_id=r["external_id"],
+                time=native(r["time"]),
+                received_at=native(r["received_at"]),
+                dialect=r["dialect"],
+                system=bool(r["system"]),
+                session=Ref(r["session_id"]),
+                profile=Ref(live_id),
+                aliases=r["aliases"],
+                properties=_decode(r["properties_json"] or "{}"),
+                context=_decode(r["context_json"] or "{}"),
+            )
+            for r in rows[0]["items"]
+        ]
+        more = len(items) > limit
+        items = items[:limit]
+        last = items[-1] if more else None
+        return EventPage(items, encode_cursor(last.time, last.id) if last and last.time else None)
+
+    async def sessions_page(self, profile_id: str, *, limit: int, cursor: str | None) -> SessionPage | None:
+        """A page of the profile's sessions, newest (created) first; None when no profile has this id."""
+        after_time, after_id = decode_cursor(cursor) if cursor else (None, None)
+        rows = await self._rows(
+            "profile_sessions_page", id=profile_id, after_time=after_time, after_id=after_id, limit=limit + 1
+        )
+        if not rows:
+            return None
+        live_id = rows[0]["profile_id"]
+        items = [
+            SessionView(
+                id=r["id"],
+                source_id=r["source_id"],
+                profile=Ref(live_id),
+                profile_less=bool(r["profile_less"]),
+                aliases=r["aliases"],
+                event_count=r["event_count"],
+                created_at=native(r["created_at"]),
+                first_seen=native(r["first_seen"]),
+                last_seen=native(r["last_seen"]),
+            )
+            for r in rows[0]["items"]
+        ]
+        more = len(items) > limit
+        items = items[:limit]
+        last = items[-1] if more else None
+        return SessionPage(
+            items, encode_cursor(last.created_at, last.id) if last and last.created_at else None
+        )
 
     async def session(self, session_id: str) -> SessionView | None:
         rows = await self._rows("session_get", id=session_id)

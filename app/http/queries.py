@@ -1,15 +1,33 @@
-"""Queries (admin token): which profile owns an alias, a profile, a session, an event."""
+"""Queries (admin token): which profile owns an alias, a profile (its traits, events, sessions), a session, an
+event."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, get
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 
 from app.http.auth import admin_guard
 from app.http.problems import ApiError, invalid
-from app.read import AliasView, EventView, ProfileView, SessionView
+from app.read import (
+    AliasView,
+    EventPage,
+    EventView,
+    InvalidCursor,
+    ProfileView,
+    SessionPage,
+    SessionView,
+)
 from app.services import ServicesDep
 from graph_model.urn import InvalidUrn, parse_urn
+
+MAX_PAGE = 200
+Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE, description="items per page (1-200)")]
+Cursor = Annotated[
+    str | None,
+    QueryParameter(max_length=512, description="next_cursor of the previous page; absent for the first page"),
+]
 
 
 class QueryController(Controller):
@@ -33,6 +51,45 @@ class QueryController(Controller):
         if view is None:
             raise ApiError(404, f"no profile {profile_id}")
         return view
+
+    @get(
+        "/profiles/{profile_id:str}/events",
+        summary="A profile's events, newest first (keyset pagination: pass next_cursor as cursor)",
+    )
+    async def get_profile_events(
+        self,
+        profile_id: FromPath[str],
+        services: ServicesDep,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+        event_type: Annotated[
+            str | None, QueryParameter(name="type", max_length=128, description="only events of this type")
+        ] = None,
+    ) -> EventPage:
+        try:
+            page = await services.read.events_page(
+                profile_id, limit=limit, cursor=cursor, event_type=event_type
+            )
+        except InvalidCursor as exc:
+            raise ApiError(400, f"cursor: {exc}") from None
+        if page is None:
+            raise ApiError(404, f"no profile {profile_id}")
+        return page
+
+    @get(
+        "/profiles/{profile_id:str}/sessions",
+        summary="A profile's sessions, newest first (keyset pagination: pass next_cursor as cursor)",
+    )
+    async def get_profile_sessions(
+        self, profile_id: FromPath[str], services: ServicesDep, limit: Limit = 50, cursor: Cursor = None
+    ) -> SessionPage:
+        try:
+            page = await services.read.sessions_page(profile_id, limit=limit, cursor=cursor)
+        except InvalidCursor as exc:
+            raise ApiError(400, f"cursor: {exc}") from None
+        if page is None:
+            raise ApiError(404, f"no profile {profile_id}")
+        return page
 
     @get("/sessions/{session_id:str}", summary="A session, its profile and aliases")
     async def get_session(self, session_id: FromPath[str], services: ServicesDep) -> SessionView:
