@@ -195,9 +195,12 @@ class IngestionService:
         #    (the session's, the aliases', the claimed id's), creating new aliases once those locks are held.
         aliases = self._aliases(batch.aliases, fresh, first_seen, last_seen, now)
         alias_docs = [doc for _, doc in aliases]
-        session_profile, alias_profiles, claimed_profile = await self._lock_involved(
+        session_profile, alias_profiles, claimed_profile, blocked = await self._lock_involved(
             tx, session_id, alias_docs, batch.claimed_profile_id, now
         )
+        if blocked:  # blocked after the fact: seen, but never identity again
+            aliases = [(a, doc) for a, doc in aliases if doc["urn"] not in blocked]
+            alias_docs = [doc for _, doc in aliases]
         facts = await self._facts(
             tx, {p for p in (session_profile, claimed_profile, *alias_profiles.values()) if p}
         )
@@ -234,8 +237,20 @@ class IngestionService:
                 await repo.attach_to_profile(
                     tx, profile_id=own_id, alias_urns=[str(refusal.alias)], session_id=None
                 )
+                # Its id handle names the alias, so evidence holds the new component together.
+                await repo.link_evidence(
+                    tx,
+                    session_id=None,
+                    handle_id=own_id,
+                    linked_urns=[str(refusal.alias)],
+                    refused_urns=[],
+                    claimed_ids=[],
+                    event_id=None,
+                    now=now,
+                )
 
         refused = plan.refused_aliases
+        kept = set(by_urn.values())
         linked_urns = sorted(str(a) for a in by_urn.values() if a not in refused)
         claimed_ids = [
             h
@@ -261,7 +276,7 @@ class IngestionService:
                 events=[
                     {
                         "id": r.id,
-                        "linked_urns": [str(a) for a in r.event.aliases if a not in refused],
+                        "linked_urns": [str(a) for a in r.event.aliases if a not in refused and a in kept],
                         "refused_urns": [str(a) for a in r.event.aliases if a in refused],
                     }
                     for r in fresh
@@ -290,7 +305,7 @@ class IngestionService:
         alias_docs: list[dict[str, Any]],
         claimed_id: str | None,
         now: datetime,
-    ) -> tuple[str | None, dict[str, str | None], str | None]:
+    ) -> tuple[str | None, dict[str, str | None], str | None, set[str]]:
         """Lock the profiles the evidence touches, in id order, until no member has moved meanwhile.
 
         Every writer takes profile locks before it writes a member, and a member moves only under its
@@ -307,7 +322,7 @@ class IngestionService:
             state = await self._repo.identity_state(
                 tx, session_id=session_id, urns=urns, claimed_id=claimed_id
             )
-            session_profile, alias_profiles, claimed_profile = state
+            session_profile, alias_profiles, claimed_profile, _ = state
             named = {p for p in (session_profile, claimed_profile, *alias_profiles.values()) if p}
             if named - locked:
                 await self._repo.lock_profiles(tx, profile_ids=sorted(named - locked))

@@ -32,6 +32,7 @@ from app.http.problems import database_unavailable_handler, http_exception_handl
 from app.http.queries import QueryController
 from app.http.segment import segment_batch, segment_message
 from app.http.sources import SourceController
+from app.http.split import SplitController
 from app.http.tracardi import collect, track
 from app.logging import configure_logging, get_logger
 from app.queries import catalog
@@ -155,6 +156,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             explorer_page,
             explorer_static(),
             ExplainController,
+            SplitController,
         ],
         dependencies={"services": Provide(provide_services, sync_to_thread=False)},
         lifespan=[lifespan],

@@ -94,13 +94,15 @@ class GraphRepository:
 
     async def identity_state(
         self, tx: AsyncManagedTransaction, *, session_id: str | None, urns: list[str], claimed_id: str | None
-    ) -> tuple[str | None, dict[str, str | None], str | None]:
-        """(session's profile, profile of each alias, the claimed id's profile), as committed now."""
+    ) -> tuple[str | None, dict[str, str | None], str | None, set[str]]:
+        """(session's profile, each alias's profile, the claimed id's profile, blocked aliases), committed."""
         rows = await self._data(
             tx, "ingest_identity_state", session_id=session_id, urns=urns, claimed_id=claimed_id
         )
         row = rows[0]
-        return row["session_profile"], {urn: pid for urn, pid in row["aliases"]}, row["claimed_profile"]
+        blocked = set(row["blocked"])
+        aliases = {urn: pid for urn, pid in row["aliases"] if urn not in blocked}
+        return row["session_profile"], aliases, row["claimed_profile"], blocked
 
     async def lock_profiles(self, tx: AsyncManagedTransaction, *, profile_ids: list[str]) -> None:
         await self._data(tx, "ingest_lock_profiles", profile_ids=sorted(profile_ids))

@@ -14,6 +14,7 @@ from app.read import ReadService
 from app.repository import GraphRepository
 from app.settings import Settings
 from app.sources import SourceService
+from app.split import SplitService
 
 
 @dataclass(frozen=True)
@@ -25,18 +26,21 @@ class Services:
     ingestion: IngestionService
     read: ReadService
     explain: ExplainService
+    split: SplitService
 
     @classmethod
     def build(cls, settings: Settings, driver: AsyncDriver, catalog: QueryCatalog) -> Services:
         db = settings.neo4j_database
+        repository = GraphRepository(catalog)
         return cls(
             settings=settings,
             driver=driver,
             catalog=catalog,
             sources=SourceService(driver, catalog, db),
-            ingestion=IngestionService(driver, GraphRepository(catalog), db, settings.merge_limits.per_type),
+            ingestion=IngestionService(driver, repository, db, settings.merge_limits.per_type),
             read=ReadService(driver, catalog, db),
             explain=ExplainService(driver, catalog, db),
+            split=SplitService(driver, catalog, repository, db),
         )
 
 

@@ -3,7 +3,7 @@ MATCH (p:Profile {id: $profile_id})
 CALL (p) {
   UNWIND $alias_urns AS urn
   MATCH (a:Alias {urn: urn})
-  WHERE NOT (a)-[:BELONGS_TO]->(:Profile)
+  WHERE NOT (a)-[:BELONGS_TO]->(:Profile) AND NOT coalesce(a.blocked, false)
   CREATE (a)-[:BELONGS_TO]->(p)
   SET a.profile_id = p.id
   RETURN count(a) AS aliases

@@ -200,3 +200,27 @@ def test_plan_claimed_profile_joins_session_profile() -> None:
 
 def test_alias_urn_is_hashable_and_ordered() -> None:
     assert sorted({AliasUrn("email", "b"), AliasUrn("email", "a")})[0].value == "a"
+
+
+def test_connected_groups_and_split_plan() -> None:
+    from graph_model.components import connected_groups, plan_split
+
+    members = ["profile_id:p1", "session:s1", "alias:a", "session:s2", "alias:b", "profile_id:p2", "alias:c"]
+    links = [
+        ("session:s1", "profile_id:p1"),
+        ("session:s1", "alias:a"),
+        ("session:s2", "alias:b"),
+        ("session:s2", "profile_id:p2"),
+        ("session:s9", "alias:c"),
+    ]
+    assert connected_groups(members, links) == [
+        {"alias:a", "session:s1", "profile_id:p1"},
+        {"alias:b", "session:s2", "profile_id:p2"},
+        {"alias:c"},
+    ]
+    plan = plan_split("p1", members, links, {"p1": "2024-01-01", "p2": "2024-01-02"})
+    assert plan.kept == {"alias:a", "session:s1", "profile_id:p1"}
+    assert [(g.profile_id, sorted(g.members)) for g in plan.groups] == [
+        ("p2", ["alias:b", "profile_id:p2", "session:s2"]),
+        (None, ["alias:c"]),
+    ]

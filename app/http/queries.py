@@ -34,10 +34,10 @@ class QueryController(Controller):
     guards = [admin_guard]
     tags = ["queries"]
 
-    @get("/aliases/{urn:path}", summary="Which profile owns this alias (the URN is normalised first)")
+    @get("/aliases/{urn:str}", summary="Which profile owns this alias (the URN is normalised first)")
     async def get_alias(self, urn: FromPath[str], services: ServicesDep) -> AliasView:
         try:
-            alias = parse_urn(urn.lstrip("/"))
+            alias = parse_urn(urn)
         except InvalidUrn as exc:
             raise invalid("$path.urn", str(exc)) from None
         view = await services.read.alias(str(alias))

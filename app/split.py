@@ -1,0 +1,172 @@
+"""Taking a bad merge back: block an alias after the fact, or remove one link, and re-derive the component.
+
+The evidence links are kept in the graph, so the profile can be regrouped by the links that remain
+(graph_model.components.plan_split): sessions move with their events, merged-away profiles come back under
+their old ids, and `profile-split` system events record it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from neo4j import AsyncDriver, AsyncManagedTransaction
+
+from app.queries import QueryCatalog
+from app.read import Ref
+from app.repository import GraphRepository
+from graph_model.components import plan_split
+
+_json = msgspec.json.Encoder()
+
+
+class SplitResult(msgspec.Struct):
+    profile: Ref  # the profile the change was made in (it keeps its id)
+    split_into: list[str]  # profiles that came apart from it
+    alias: str
+    blocked: bool
+
+
+class NotFound(LookupError):
+    pass
+
+
+def _sortable(value: Any) -> str:
+    return value.iso_format() if hasattr(value, "iso_format") else str(value or "")
+
+
+class SplitService:
+    def __init__(
+        self, driver: AsyncDriver, catalog: QueryCatalog, repository: GraphRepository, database: str
+    ) -> None:
+        self._driver = driver
+        self._q = catalog
+        self._repo = repository
+        self._db = database
+
+    async def _data(self, tx: AsyncManagedTransaction, name: str, **params: Any) -> list[dict[str, Any]]:
+        result = await tx.run(self._q[name], params)
+        return await result.data()
+
+    async def block_alias(self, urn: str) -> SplitResult | None:
+        async with self._driver.session(database=self._db) as session:
+            result: SplitResult | None = await session.execute_write(self._block, urn)
+        return result
+
+    async def unlink(self, session_id: str, urn: str) -> SplitResult | None:
+        async with self._driver.session(database=self._db) as session:
+            result: SplitResult | None = await session.execute_write(self._unlink, session_id, urn)
+        return result
+
+    async def _locked_profile(
+        self, tx: AsyncManagedTransaction, query: str, **params: Any
+    ) -> tuple[bool, str | None]:
+        """Lock the profile the alias or session belongs to, re-reading until it stays put."""
+        locked: set[str] = set()
+        for _ in range(8):
+            rows = await self._data(tx, query, **params)
+            if not rows:
+                return False, None
+            profile_id: str | None = rows[0]["profile_id"]
+            if profile_id is None or profile_id in locked:
+                return True, profile_id
+            await self._repo.lock_profiles(tx, profile_ids=[profile_id])
+            locked.add(profile_id)
+        raise RuntimeError("profile kept moving")
+
+    async def _block(self, tx: AsyncManagedTransaction, urn: str) -> SplitResult | None:
+        found, profile_id = await self._locked_profile(tx, "split_alias_profile", urn=urn)
+        if not found:
+            return None
+        now = datetime.now(UTC)
+        await self._data(tx, "split_block_alias", urn=urn, now=now)
+        split_into = (
+            await self._regroup(tx, profile_id, now, reason="alias-blocked", urn=urn) if profile_id else []
+        )
+        return SplitResult(Ref(profile_id), split_into, urn, True)
+
+    async def _unlink(self, tx: AsyncManagedTransaction, session_id: str, urn: str) -> SplitResult | None:
+        found, profile_id = await self._locked_profile(tx, "split_session_profile", session_id=session_id)
+        if not found:
+            return None
+        now = datetime.now(UTC)
+        rows = await self._data(tx, "split_unlink", session_id=session_id, urn=urn, now=now)
+        if not rows:
+            raise NotFound(f"session {session_id} has no link to {urn}")
+        split_into = (
+            await self._regroup(tx, profile_id, now, reason="link-removed", urn=urn) if profile_id else []
+        )
+        return SplitResult(Ref(profile_id), split_into, urn, False)
+
+    async def _regroup(
+        self, tx: AsyncManagedTransaction, profile_id: str, now: datetime, *, reason: str, urn: str
+    ) -> list[str]:
+        members = await self._data(tx, "split_component_members", profile_id=profile_id)
+        links = await self._data(tx, "split_component_links", profile_id=profile_id)
+        plan = plan_split(
+            profile_id,
+            [f"{m['kind']}:{m['key']}" for m in members],
+            [
+                (f"{r['source_kind']}:{r['source_key']}", f"{r['target_kind']}:{r['target_key']}")
+                for r in links
+            ],
+            {m["key"]: _sortable(m["created_at"]) for m in members if m["kind"] == "profile_id"},
+        )
+        new_ids: list[str] = []
+        audit: list[dict[str, Any]] = []
+        for group in plan.groups:
+            by_kind: dict[str, list[str]] = {"session": [], "alias": [], "profile_id": []}
+            for key in sorted(group.members):
+                kind, _, value = key.partition(":")
+                by_kind[kind].append(value)
+            new_id = group.profile_id or str(uuid.uuid4())
+            new_handle = group.profile_id is None
+            claim_sessions = by_kind["session"][:1] if new_handle else []
+            claim_aliases = by_kind["alias"][:1] if new_handle and not claim_sessions else []
+            await self._data(
+                tx,
+                "split_move_group",
+                old_id=profile_id,
+                new_id=new_id,
+                now=now,
+                new_handle=new_handle,
+                session_ids=by_kind["session"],
+                alias_urns=by_kind["alias"],
+                handle_ids=by_kind["profile_id"],
+                claim_session_ids=claim_sessions,
+                claim_alias_urns=claim_aliases,
+            )
+            new_ids.append(new_id)
+            details = {
+                "profile_id": profile_id,
+                "split_profile_id": new_id,
+                "reason": reason,
+                "alias": urn,
+                "sessions": len(by_kind["session"]),
+                "aliases": by_kind["alias"],
+            }
+            for about in (profile_id, new_id):
+                audit.append(
+                    {
+                        "id": str(uuid.uuid4()),
+                        "type": "profile-split",
+                        "about_id": about,
+                        "linking_event_id": None,
+                        "properties_json": _json.encode(details).decode(),
+                    }
+                )
+        if reason == "alias-blocked":
+            audit.append(
+                {
+                    "id": str(uuid.uuid4()),
+                    "type": "alias-blocked",
+                    "about_id": profile_id,
+                    "linking_event_id": None,
+                    "properties_json": _json.encode({"profile_id": profile_id, "alias": urn}).decode(),
+                }
+            )
+        if audit:
+            await self._repo.record_system_events(tx, events=audit, source_id="idgraph", now=now)
+        return new_ids

@@ -1,0 +1,72 @@
+"""Re-deriving components from evidence: what a profile splits into when a link is taken back.
+
+A profile is a connected component of its members (sessions, aliases, profile id handles) joined by evidence
+links. When an alias is blocked after the fact or a link is removed, the members are regrouped by the links
+that remain; the group holding the profile's own id handle keeps the profile, and every other group becomes a
+profile of its own — under the oldest merged-away id it holds, so a profile that should never have merged
+comes back under its old id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import msgspec
+
+
+class SplitGroup(msgspec.Struct, frozen=True):
+    profile_id: str | None  # an existing handle id to reuse; None: a new id is needed
+    members: frozenset[str]
+
+
+class SplitPlan(msgspec.Struct, frozen=True):
+    kept: frozenset[str]
+    groups: list[SplitGroup]
+
+
+def connected_groups(members: Iterable[str], links: Iterable[tuple[str, str]]) -> list[set[str]]:
+    """Connected components (union-find) of `members` under `links`; links to non-members are ignored."""
+    parent = {m: m for m in members}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in links:
+        if a in parent and b in parent:
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+    groups: dict[str, set[str]] = {}
+    for m in parent:
+        groups.setdefault(find(m), set()).add(m)
+    return sorted(groups.values(), key=lambda g: min(g))
+
+
+def handle_key(profile_id: str) -> str:
+    return f"profile_id:{profile_id}"
+
+
+def plan_split(
+    profile_id: str,
+    members: Iterable[str],
+    links: Iterable[tuple[str, str]],
+    handle_created: Mapping[str, object],
+) -> SplitPlan:
+    """Regroup a profile's members. `handle_created` maps each handle id to a sortable creation time."""
+    groups = connected_groups(members, links)
+    own = handle_key(profile_id)
+    kept: frozenset[str] = frozenset()
+    others: list[SplitGroup] = []
+    for group in groups:
+        if own in group:
+            kept = frozenset(group)
+            continue
+        handles = sorted(
+            (key.removeprefix("profile_id:") for key in group if key.startswith("profile_id:")),
+            key=lambda hid: (handle_created.get(hid, ""), hid),  # type: ignore[return-value]
+        )
+        others.append(SplitGroup(handles[0] if handles else None, frozenset(group)))
+    return SplitPlan(kept, others)
