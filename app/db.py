@@ -24,6 +24,9 @@ def create_driver(settings: Settings) -> AsyncDriver:
         connection_acquisition_timeout=10.0,
         connection_timeout=5.0,
         max_transaction_retry_time=15.0,
+        # Server notifications ("property key does not exist" on a fresh store, "index already exists")
+        # are noise for operators; real errors still raise.
+        notifications_min_severity="OFF",
     )
 
 

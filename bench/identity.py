@@ -1,0 +1,189 @@
+"""Identity engine figures: merge cost against component size, and alias lookup against a bare indexed MATCH.
+
+    .venv/bin/python bench/identity.py          # writes bench/results/identity.json
+
+One local embedded Neo4j in a temporary directory. Components are seeded with UNWIND in the shape the
+ingestion service writes (bench/identity_cypher/). Then, in one run:
+
+- merge: a batch (a new session naming one alias of a 10-alias component and one of a big component) goes
+  through `IngestionService.ingest`, the same code `/track` runs, for big sides of 10, 1,000 and 100,000
+  aliases; each timed merge uses a fresh 10-alias component (union by size moves the small side);
+- lookup: `ReadService.alias()` (what `GET /aliases/{urn}` runs) against `MATCH (a:Alias {urn: $u}) RETURN a`
+  through the same driver, alternating, at concurrency 1 and 8; p50 and p99 and their ratios.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from neo4j import AsyncGraphDatabase
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from app import neo4j_local  # noqa: E402
+from app.db import bootstrap_schema  # noqa: E402
+from app.ingestion import IngestionService  # noqa: E402
+from app.queries import catalog  # noqa: E402
+from app.read import ReadService  # noqa: E402
+from app.repository import GraphRepository  # noqa: E402
+from graph_model.events import CanonicalEvent, IngestBatch  # noqa: E402
+from graph_model.urn import parse_urn  # noqa: E402
+
+BIG_SIZES = (10, 1_000, 100_000)
+SMALL = 10
+MERGES_PER_SIZE = 7
+ALIASES_PER_SESSION = 100
+LOOKUPS = 400
+DB = "neo4j"
+QUERIES = {p.stem: p.read_text() for p in (Path(__file__).parent / "identity_cypher").glob("*.cypher")}
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+async def seed(driver: Any, n_aliases: int, tag: str) -> tuple[str, list[str]]:
+    profile_id = str(uuid.uuid4())
+    urns = [f"urn:device_id:{tag}-{i}" for i in range(n_aliases)]
+    await driver.execute_query(QUERIES["seed_component"], profile_id=profile_id, database_=DB)
+    sessions = [
+        {"id": f"{tag}-s{i}", "urns": urns[i : i + ALIASES_PER_SESSION]}
+        for i in range(0, n_aliases, ALIASES_PER_SESSION)
+    ]
+    for start in range(0, len(sessions), 50):
+        await driver.execute_query(
+            QUERIES["seed_session_aliases"],
+            profile_id=profile_id,
+            sessions=sessions[start : start + 50],
+            database_=DB,
+        )
+    return profile_id, urns
+
+
+def link_batch(a: str, b: str) -> IngestBatch:
+    now = datetime.now(UTC)
+    return IngestBatch(
+        source_id="bench",
+        dialect="bench",
+        session_id=f"link-{uuid.uuid4()}",
+        aliases=[parse_urn(a), parse_urn(b)],
+        events=[CanonicalEvent(type="link", time=now)],
+        received_at=now,
+    )
+
+
+async def merges(driver: Any, ingestion: IngestionService) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for size in BIG_SIZES:
+        big_id, big_urns = await seed(driver, size, f"big{size}-{uuid.uuid4().hex[:6]}")
+        times = []
+        for i in range(MERGES_PER_SIZE + 1):
+            _, small_urns = await seed(driver, SMALL, f"small{size}-{i}-{uuid.uuid4().hex[:6]}")
+            started = time.perf_counter()
+            result = await ingestion.ingest(link_batch(small_urns[0], random.choice(big_urns)))
+            elapsed = time.perf_counter() - started
+            assert result.profile_id == big_id and len(result.merges) == 1, result
+            if i > 0:  # the first one warms the query plans
+                times.append(elapsed * 1000)
+        out[str(size)] = {
+            "p50_ms": statistics.median(times),
+            "min_ms": min(times),
+            "max_ms": max(times),
+            "runs": len(times),
+        }
+        print(f"merge 10 vs {size:>7}: p50 {out[str(size)]['p50_ms']:.1f} ms", flush=True)
+    p50s = [v["p50_ms"] for v in out.values()]
+    mins = [v["min_ms"] for v in out.values()]
+    # p50 is the headline; the ratio of the minima shows the cost without the noise of a shared machine.
+    return {
+        "by_big_side": out,
+        "merge_cost_ratio_max": max(p50s) / min(p50s),
+        "merge_cost_ratio_max_of_minima": max(mins) / min(mins),
+    }
+
+
+async def lookups(driver: Any, read: ReadService, urns: list[str], concurrency: int) -> dict[str, Any]:
+    async def app_lookup(urn: str) -> None:
+        assert await read.alias(urn) is not None
+
+    async def bare_lookup(urn: str) -> None:
+        records, _, _ = await driver.execute_query(QUERIES["bare_lookup"], u=urn, database_=DB, routing_="r")
+        assert records
+
+    timings: dict[str, list[float]] = {"app": [], "bare": []}
+    sem = asyncio.Semaphore(concurrency)
+
+    async def timed(kind: str, fn: Any, urn: str) -> None:
+        async with sem:
+            started = time.perf_counter()
+            await fn(urn)
+            timings[kind].append((time.perf_counter() - started) * 1000)
+
+    for _ in range(50):  # warm-up
+        await app_lookup(random.choice(urns))
+        await bare_lookup(random.choice(urns))
+    for round_ in range(4):  # alternate so drift hits both
+        for kind, fn in (("app", app_lookup), ("bare", bare_lookup))[:: 1 if round_ % 2 == 0 else -1]:
+            await asyncio.gather(*(timed(kind, fn, random.choice(urns)) for _ in range(LOOKUPS // 4)))
+    res: dict[str, Any] = {}
+    for kind, values in timings.items():
+        res[kind] = {"p50_ms": pct(values, 0.5), "p99_ms": pct(values, 0.99), "n": len(values)}
+    res["p50_ratio"] = res["app"]["p50_ms"] / res["bare"]["p50_ms"]
+    res["p99_ratio"] = res["app"]["p99_ms"] / res["bare"]["p99_ms"]
+    print(
+        f"lookup c={concurrency}: p50 ratio {res['p50_ratio']:.2f}, p99 ratio {res['p99_ratio']:.2f}",
+        flush=True,
+    )
+    return res
+
+
+async def main() -> dict[str, Any]:
+    random.seed(7)
+    with tempfile.TemporaryDirectory(prefix="idgraph-bench-identity-") as tmp:
+        server = neo4j_local.start(Path(tmp), heap="2g", page_cache="512m")
+        try:
+            driver = AsyncGraphDatabase.driver(server.uri, auth=None, notifications_min_severity="OFF")
+            try:
+                await bootstrap_schema(driver, catalog(), DB)
+                ingestion = IngestionService(
+                    driver, GraphRepository(catalog()), DB, {"customer_id": 1, "user_id": 1}
+                )
+                merge = await merges(driver, ingestion)
+                _, urns = await seed(driver, 5_000, f"lookup-{uuid.uuid4().hex[:6]}")
+                read = ReadService(driver, catalog(), DB)
+                lookup = {f"c{c}": await lookups(driver, read, urns, c) for c in (1, 8)}
+            finally:
+                await driver.close()
+        finally:
+            server.stop()
+    return {
+        "benchmark": "identity",
+        "measured_at": datetime.now(UTC).isoformat(),
+        "machine": {"cores": 2, "python": platform.python_version(), "note": "shared 2-core machine"},
+        "merge": merge,
+        "lookup": lookup,
+        "merge_cost_ratio_max": merge["merge_cost_ratio_max"],
+        "lookup_p50_ratio": max(v["p50_ratio"] for v in lookup.values()),
+        "lookup_p99_ratio": max(v["p99_ratio"] for v in lookup.values()),
+    }
+
+
+if __name__ == "__main__":
+    results = asyncio.run(main())
+    out = Path(__file__).parent / "results" / "identity.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {out}")

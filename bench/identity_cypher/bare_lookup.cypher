@@ -1,0 +1,1 @@
+MATCH (a:Alias {urn: $u}) RETURN a
