@@ -52,7 +52,7 @@ QUERIES = {p.stem: p.read_text() for p in (Path(__file__).parent / "identity_cyp
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def seed(driver: Any, n_aliases: int, tag: str) -> tuple[str, list[str]]:
