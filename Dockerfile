@@ -1,4 +1,11 @@
 # The API image. Neo4j runs as its own container (docker-compose.yml); NEO4J_URI points the app at it.
+
+# The explorer's graph library from the npm registry, pinned by explorer/package-lock.json (as `make explorer-assets`).
+FROM node:20-slim AS explorer-assets
+WORKDIR /build
+COPY explorer/package.json explorer/package-lock.json ./
+RUN npm ci --no-audit --no-fund --ignore-scripts
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -10,6 +17,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /srv/idgraph
 COPY pyproject.toml README.md ./
 COPY app ./app
+COPY --from=explorer-assets /build/node_modules/cytoscape/dist/cytoscape.min.js ./app/explorer/static/vendor/
 COPY graph_model ./graph_model
 COPY cypher ./cypher
 RUN pip install --no-cache-dir . \
