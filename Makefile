@@ -1,5 +1,6 @@
 # idgraph: `make run` serves the API on the embedded Neo4j; `make test` runs the whole suite against a real Neo4j.
-# Both set everything up on a fresh machine: Java and Maven (apt, when missing), the virtualenv, the Neo4j jars.
+# Both set everything up on a fresh machine: Java and Maven (apt, when missing), the virtualenv, the Neo4j jars,
+# the explorer's npm library (and Node.js/npm from apt when missing); `make test` also Debian's Chromium.
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -7,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run test lint install java neo4j-jars neo4j-start neo4j-stop clean
+.PHONY: run test lint install java neo4j-jars neo4j-start neo4j-stop clean explorer-assets browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,10 +25,23 @@ java:
 neo4j-jars: install java
 	@$(BIN)/python -c "from app.neo4j_local import ensure_runtime; print('neo4j runtime:', ensure_runtime())"
 
-run: neo4j-jars
+# The explorer's graph library from the npm registry (pinned by explorer/package-lock.json), rebuilt when the
+# lockfile changes. Without npm or the registry it warns and the API still runs (scripts/build-explorer-assets.sh).
+EXPLORER_VENDOR := app/explorer/static/vendor/cytoscape.min.js
+
+$(EXPLORER_VENDOR): explorer/package.json explorer/package-lock.json
+	@scripts/build-explorer-assets.sh
+
+explorer-assets: $(EXPLORER_VENDOR)
+
+# Debian's Chromium for the explorer's browser test (apt, as root); without it that one test is skipped.
+browser:
+	@scripts/ensure-chromium.sh
+
+run: neo4j-jars explorer-assets
 	$(BIN)/idgraph serve
 
-test: neo4j-jars
+test: neo4j-jars explorer-assets browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
@@ -42,4 +56,4 @@ neo4j-stop: install
 	$(BIN)/idgraph neo4j stop
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache explorer/node_modules $(EXPLORER_VENDOR)
