@@ -164,7 +164,7 @@ class ReadService:
             first_seen=native(r["first_seen"]),
             last_seen=native(r["last_seen"]),
             event_count=r["event_count"],
-            events_by_type=dict(r["by_type"]),
+            events_by_type=dict(sorted(r["by_type"])),
             session_count=session_count,
             last_page=r["last_page"],
             utm={"first_touch": r["first_touch"], "last_touch": r["last_touch"]},
