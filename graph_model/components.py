@@ -53,9 +53,9 @@ def plan_split(
     profile_id: str,
     members: Iterable[str],
     links: Iterable[tuple[str, str]],
-    handle_created: Mapping[str, object],
+    handle_created: Mapping[str, str],
 ) -> SplitPlan:
-    """Regroup a profile's members. `handle_created` maps each handle id to a sortable creation time."""
+    """Regroup a profile's members. `handle_created` maps each handle id to its ISO 8601 creation time."""
     groups = connected_groups(members, links)
     own = handle_key(profile_id)
     kept: frozenset[str] = frozenset()
@@ -66,7 +66,7 @@ def plan_split(
             continue
         handles = sorted(
             (key.removeprefix("profile_id:") for key in group if key.startswith("profile_id:")),
-            key=lambda hid: (handle_created.get(hid, ""), hid),  # type: ignore[return-value]
+            key=lambda hid: (handle_created.get(hid, ""), hid),
         )
         others.append(SplitGroup(handles[0] if handles else None, frozenset(group)))
     return SplitPlan(kept, others)
