@@ -1,5 +1,5 @@
-"""`idgraph`: serve the API, manage the local Neo4j, register sources, purge expired anonymous data, verify
-computed traits.
+"""`idgraph`: serve the API, manage the local Neo4j, register sources, import NDJSON events, purge expired
+anonymous data, verify computed traits.
 
 `idgraph serve` uses NEO4J_URI when it is set; otherwise it starts the embedded Neo4j under IDGRAPH_DATA_DIR
 for as long as it runs, and stops it on the way out.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -68,7 +69,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             log_config=None,
             access_log=False,
             proxy_headers=False,
+            # Slow clients: idle keep-alive connections close after 5 s, headers may not grow past 64 KiB,
+            # and a body must keep arriving (IDGRAPH_BODY_READ_TIMEOUT_SECONDS, app.http.limits).
             timeout_keep_alive=5,
+            h11_max_incomplete_event_size=64 * 1024,
         )
     finally:
         if local is not None and local.owned:
@@ -193,6 +197,72 @@ def cmd_traits(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_traits_verify(settings, args.profile or None))
 
 
+async def _import(settings: Settings, args: argparse.Namespace) -> int:
+    from app.bulk_import import BulkImporter, Progress, RejectsFile, numbered_lines
+    from app.db import bootstrap_schema, create_driver
+    from app.ingestion import IngestionService
+    from app.queries import catalog
+    from app.repository import GraphRepository
+    from app.sources import SourceService
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"idgraph: no such file {str(path)!r}", file=sys.stderr)
+        return 2
+    settings = _connected_settings(settings)
+    driver = create_driver(settings)
+    rejects = RejectsFile(args.rejects or f"{path}.rejects.ndjson")
+    try:
+        await bootstrap_schema(driver, catalog(), settings.neo4j_database)
+        source = await SourceService(driver, catalog(), settings.neo4j_database).get(args.source)
+        if source is None or not source.enabled:
+            state = "unknown" if source is None else "disabled"
+            print(f"idgraph: {state} source {args.source!r} (`idgraph sources add`)", file=sys.stderr)
+            return 2
+        service = IngestionService(
+            driver, GraphRepository(catalog()), settings.neo4j_database, settings.merge_limits.per_type
+        )
+        importer = BulkImporter(
+            service,
+            source_id=source.id,
+            dialect=args.dialect,
+            batch_size=args.batch_size,
+            blocked=settings.blocked_values,
+            max_events=settings.max_events_per_request,
+            on_reject=rejects,
+        )
+        with path.open("rb") as stream:
+            progress = Progress(path.stat().st_size, importer.report, stream)
+            await importer.run(numbered_lines(stream), None if args.quiet else progress)
+            if not args.quiet:
+                progress(final=True)
+    finally:
+        rejects.close()
+        await driver.close()
+    report = importer.report
+    report.rejects_file = rejects.path if rejects.written else None
+    print(msgspec.json.encode(report).decode())
+    print(
+        f"{report.lines} lines in {report.seconds:.1f} s: {report.saved} events saved, "
+        f"{report.duplicates} duplicates, {report.rejected} lines rejected"
+        + (f" (see {report.rejects_file})" if report.rejects_file else ""),
+        file=sys.stderr,
+    )
+    return 1 if report.rejected else 0
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    from app.logging import configure_logging
+
+    if args.batch_size < 1:
+        print("idgraph: --batch-size must be positive", file=sys.stderr)
+        return 2
+    configure_logging(msgspec.structs.replace(settings, log_level="WARNING"))
+    # Neo4j's notices about labels a fresh database has not seen yet would drown the progress bar.
+    logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
+    return asyncio.run(_import(settings, args))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="idgraph", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -225,6 +295,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     purge.set_defaults(func=cmd_purge)
 
+    imp = sub.add_parser(
+        "import",
+        help="import NDJSON events of any dialect through the ingestion service (exit 1: lines rejected)",
+        description="One JSON object per line, in the wire format of a dialect (detected per line with"
+        " --dialect auto: Unomi eventType -> esp; batch[] or a Segment type with user/anonymous/previous id"
+        " -> segment; method/event_name/eventName -> converge; event_type -> loymax; events[] or session ->"
+        " tracardi). --batch-size lines are written per transaction; a failing batch is retried line by line,"
+        " and rejected lines are written with their line numbers and reasons to the rejects file.",
+    )
+    imp.add_argument("file", help="the NDJSON file")
+    imp.add_argument("--source", required=True, help="the event source id of every line (must exist)")
+    imp.add_argument(
+        "--dialect", default="auto", choices=["auto", "tracardi", "esp", "converge", "loymax", "segment"]
+    )
+    imp.add_argument("--batch-size", type=int, default=100, help="lines per transaction (default 100)")
+    imp.add_argument("--rejects", default=None, help="where rejected lines go (default FILE.rejects.ndjson)")
+    imp.add_argument("--quiet", action="store_true", help="no progress bar")
+    imp.set_defaults(func=cmd_import)
+
     traits = sub.add_parser("traits", help="check computed traits")
     traits_sub = traits.add_subparsers(dest="action", required=True)
     verify = traits_sub.add_parser(
@@ -233,6 +322,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("--profile", action="append", help="only this profile id (repeatable)")
     traits.set_defaults(func=cmd_traits)
+
+    from app import cli_erase
+
+    cli_erase.add_parser(sub)
     return parser
 
 

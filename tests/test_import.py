@@ -1,0 +1,163 @@
+"""`idgraph import`: NDJSON of mixed dialects through the same translators and ingestion service as HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from app.bulk_import import BulkImporter, detect_dialect
+from app.cli import main
+from app.ingestion import IngestResult
+from graph_model.events import IngestBatch
+from tests.conftest import unique
+
+
+def _lines(*objs: Any) -> str:
+    return "\n".join(o if isinstance(o, str) else json.dumps(o) for o in objs) + "\n"
+
+
+def test_dialects_are_detected_by_shape() -> None:
+    assert detect_dialect({"eventType": "view", "sessionId": "s"}) == "esp"
+    assert detect_dialect({"events": [{"eventType": "view"}]}) == "esp"
+    assert detect_dialect({"type": "track", "userId": "u", "event": "x"}) == "segment"
+    assert detect_dialect({"batch": []}) == "segment"
+    assert detect_dialect({"method": "set", "aliases": ["urn:email:a@b.c"]}) == "converge"
+    assert detect_dialect({"event_name": "Order", "event_id": "1"}) == "converge"
+    assert detect_dialect({"event_type": "view", "session_id": "s"}) == "loymax"
+    assert detect_dialect({"session": {"id": "s"}, "events": [{"type": "view"}]}) == "tracardi"
+    assert detect_dialect({"type": "identify"}) is None  # no Segment id: nothing says what it is
+    assert detect_dialect({"foo": 1}) is None
+
+
+def test_mixed_dialects_import_with_duplicates_and_rejects(
+    client: TestClient[Any],
+    admin: dict[str, str],
+    source_id: str,
+    settings_env: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    email = f"{unique('ann')}@example.com"
+    device, customer, user, token = unique("dev"), unique("C"), unique("u"), unique("tok")
+    s1, s2 = unique("s"), unique("s")
+    segment_identify = {
+        "type": "identify",
+        "userId": user,
+        "anonymousId": device,
+        "traits": {"email": email},
+        "messageId": unique("m"),
+    }
+    data = tmp_path / "events.ndjson"
+    data.write_text(
+        _lines(
+            {
+                "session": {"id": s1},
+                "events": [{"type": "identify", "id": unique("t"), "properties": {"email": email}}],
+                "aliases": [f"urn:anonymous_id:{device}"],
+            },
+            {
+                "sessionId": s2,
+                "events": [
+                    {
+                        "eventType": "identify",
+                        "itemId": unique("e"),
+                        "target": {"itemType": "analyticsUser", "properties": {"email": email.upper()}},
+                    }
+                ],
+            },
+            {
+                "event_name": "Placed Order",
+                "event_id": unique("c"),
+                "aliases": [f"urn:email:{email}", f"urn:checkout_token:{token}"],
+            },
+            {"session_id": s1, "event_type": "add_to_cart", "event_id": unique("l"), "customer_id": customer},
+            segment_identify,
+            segment_identify,  # line 6: the same messageId again, a duplicate
+            "{not json",  # line 7
+            {"type": "track", "userId": user},  # line 8: a Segment track without `event`
+            "",  # blank: skipped, not rejected
+            {"foo": 1},  # line 10: no dialect has this shape
+        )
+    )
+    rejects = tmp_path / "rejects.ndjson"
+    for key, value in settings_env.items():
+        monkeypatch.setenv(key, value)
+
+    args = ["import", str(data), "--source", source_id, "--rejects", str(rejects), "--batch-size", "3"]
+    code = main([*args, "--quiet"])
+
+    assert code == 1  # completed, with rejected lines
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (summary["lines"], summary["saved"], summary["duplicates"], summary["rejected"]) == (9, 5, 1, 3)
+    # Dialects of the lines that translated (line 8 was rejected before it counted).
+    assert summary["dialects"] == {"tracardi": 1, "esp": 1, "converge": 1, "loymax": 1, "segment": 2}
+    rejected = [json.loads(line) for line in rejects.read_text().splitlines()]
+    assert [r["line"] for r in rejected] == [7, 8, 10]
+    assert "malformed JSON" in rejected[0]["reason"]
+    assert "$.event" in rejected[1]["reason"]
+    assert "dialect not recognised" in rejected[2]["reason"]
+    assert rejected[2]["text"] == '{"foo": 1}'
+
+    # Every dialect's evidence joined one profile, found through the query API.
+    profiles = set()
+    for urn in (
+        f"urn:email:{email}",
+        f"urn:anonymous_id:{device}",
+        f"urn:customer_id:{customer}",
+        f"urn:user_id:{user}",
+        f"urn:checkout_token:{token}",
+    ):
+        response = client.get(f"/aliases/{urn}", headers=admin)
+        assert response.status_code == 200, (urn, response.text)
+        profiles.add(response.json()["profile"]["id"])
+    assert len(profiles) == 1
+
+
+def test_unknown_source_is_refused(
+    client: TestClient[Any], settings_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "events.ndjson"
+    data.write_text(_lines({"event_type": "view", "session_id": "s"}))
+    for key, value in settings_env.items():
+        monkeypatch.setenv(key, value)
+    assert main(["import", str(data), "--source", unique("nobody"), "--quiet"]) == 2
+
+
+class _FlakyService:
+    """Fails any write that includes a batch of the session named 'poison'; records what it wrote."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[str | None]] = []
+
+    async def ingest_many(self, batches: Sequence[IngestBatch]) -> list[IngestResult]:
+        sessions = [b.session_id for b in batches]
+        self.calls.append(sessions)
+        if "poison" in sessions:
+            raise RuntimeError("constraint violated")
+        return [IngestResult("p", b.session_id, [], len(b.events), 0) for b in batches]
+
+
+def test_a_failing_batch_is_retried_line_by_line() -> None:
+    service = _FlakyService()
+    rejected: list[tuple[int, str]] = []
+    importer = BulkImporter(
+        service,  # type: ignore[arg-type]
+        source_id="src",
+        batch_size=3,
+        on_reject=lambda n, reason, _: rejected.append((n, reason)),
+    )
+    lines = [
+        (n, json.dumps({"session_id": sid, "event_type": "view"}).encode())
+        for n, sid in enumerate(["a", "poison", "b", "c"], start=1)
+    ]
+    asyncio.run(importer.run(lines))
+    assert service.calls == [["a", "poison", "b"], ["a"], ["poison"], ["b"], ["c"]]
+    assert rejected == [(2, "write failed: RuntimeError: constraint violated")]
+    assert (importer.report.saved, importer.report.rejected) == (3, 1)
