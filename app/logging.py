@@ -7,14 +7,40 @@ rendered by the same processors, so the output is one format.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 import sys
+from collections.abc import MutableMapping
+from typing import Any
 
 import structlog
 
 from app.settings import Settings
 
 _configured = False
+
+# Personal data never reaches the logs: a URN keeps its type and a hash of its value, an e-mail address
+# anywhere in a logged string becomes a hash. Paths such as /aliases/urn:email:ann@example.com are logged,
+# so this runs on every line, whatever logged it.
+_URN = re.compile(r"urn:([a-z0-9_]+):([^\s/?#&\"',]+)", re.IGNORECASE)
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+
+
+def pseudonym(value: str) -> str:
+    return "sha256:" + hashlib.sha256(value.encode()).hexdigest()[:12]
+
+
+def redact(text: str) -> str:
+    text = _URN.sub(lambda m: f"urn:{m.group(1)}:{pseudonym(m.group(2))}", text)
+    return _EMAIL.sub(lambda m: pseudonym(m.group(0).lower()), text)
+
+
+def redact_personal_data(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for key, value in event_dict.items():
+        if isinstance(value, str) and ("urn:" in value or "@" in value):
+            event_dict[key] = redact(value)
+    return event_dict
 
 
 def configure_logging(settings: Settings) -> None:
@@ -39,6 +65,7 @@ def configure_logging(settings: Settings) -> None:
             *shared,
             structlog.processors.StackInfoRenderer(),
             structlog.processors.format_exc_info,
+            redact_personal_data,
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
@@ -52,6 +79,7 @@ def configure_logging(settings: Settings) -> None:
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 structlog.processors.format_exc_info,
+                redact_personal_data,
                 renderer,
             ],
         )

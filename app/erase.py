@@ -1,0 +1,92 @@
+"""Right to be forgotten: erase a profile's whole component.
+
+`DELETE /profiles/{id}` and `idgraph erase` remove every event of the component (its sessions' and id
+handles' events, events carrying its aliases, and the profile-merged / merge-refused audit about its handles),
+then its sessions, aliases and id handles (so merged-away ids stop resolving), then the profile. Events go in
+bounded transactions of `batch_size`; the members in one last transaction under the profile's lock, the
+same lock ingestion takes, so nothing is attached to a profile while it disappears. An erased alias seen
+again is a new alias and starts a fresh profile.
+"""
+
+from __future__ import annotations
+
+from typing import Any, LiteralString
+
+import msgspec
+from neo4j import AsyncDriver, AsyncManagedTransaction
+
+from app.logging import get_logger
+from app.queries import QueryCatalog
+
+log = get_logger(__name__)
+
+DEFAULT_BATCH_SIZE = 1000
+_MAX_ROUNDS = 5
+
+
+class EraseReport(msgspec.Struct):
+    profile_id: str
+    events: int = 0
+    sessions: int = 0
+    aliases: int = 0
+    handles: int = 0
+
+
+async def _single(tx: AsyncManagedTransaction, query: LiteralString, **params: Any) -> dict[str, Any] | None:
+    result = await tx.run(query, params)
+    record = await result.single()
+    return dict(record) if record is not None else None
+
+
+class EraseService:
+    def __init__(
+        self, driver: AsyncDriver, catalog: QueryCatalog, database: str, batch_size: int = DEFAULT_BATCH_SIZE
+    ) -> None:
+        catalog.require(
+            "erase_resolve_profile", "erase_resolve_alias", "erase_events_batch", "erase_component"
+        )
+        self._driver = driver
+        self._q = catalog
+        self._database = database
+        self._batch = batch_size
+
+    async def profile_of_alias(self, urn: str) -> str | None:
+        async with self._driver.session(database=self._database) as session:
+            row = await session.execute_read(_single, self._q["erase_resolve_alias"], urn=urn)
+        return row["id"] if row else None
+
+    async def erase_profile(self, profile_id: str) -> EraseReport | None:
+        """Erase the component `profile_id` (or the id it was merged into) belongs to; None when unknown."""
+        async with self._driver.session(database=self._database) as session:
+            report: EraseReport | None = None
+            for _ in range(_MAX_ROUNDS):
+                row = await session.execute_read(_single, self._q["erase_resolve_profile"], id=profile_id)
+                if row is None:
+                    return report
+                live = row["id"]
+                report = report or EraseReport(live)
+                while True:
+                    batch = await session.execute_write(
+                        _single, self._q["erase_events_batch"], profile_id=live, limit=self._batch
+                    )
+                    deleted = int(batch["deleted"]) if batch else 0
+                    report.events += deleted
+                    if deleted < self._batch:
+                        break
+                done = await session.execute_write(_single, self._q["erase_component"], profile_id=live)
+                if done is not None:
+                    report.profile_id = live
+                    report.events += int(done["events"])
+                    report.sessions += int(done["sessions"])
+                    report.aliases += int(done["aliases"])
+                    report.handles += int(done["handles"])
+                    log.info(
+                        "profile erased",
+                        events=report.events,
+                        sessions=report.sessions,
+                        aliases=report.aliases,
+                        handles=report.handles,
+                    )
+                    return report
+                # Merged into another profile meanwhile: erase the survivor's component instead.
+        raise RuntimeError(f"profile {profile_id} kept merging while it was erased")

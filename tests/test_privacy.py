@@ -1,0 +1,194 @@
+"""Privacy (issue 9.5): erasure of a profile's whole component over HTTP and from the CLI, and no personal
+data in the logs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from litestar.testing import TestClient
+
+from tests.conftest import unique
+
+
+def _identify(client: TestClient[Any], source_id: str, session: str, **props: Any) -> dict[str, Any]:
+    body = {
+        "source": {"id": source_id},
+        "session": {"id": session},
+        "events": [
+            {"type": "identify", "id": unique("ev"), "properties": props},
+            {"type": "page-view", "id": unique("ev"), "properties": {"url": "https://shop.example/"}},
+        ],
+    }
+    r = client.post("/track", json=body)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_delete_profile_erases_the_component(
+    client: TestClient[Any], source_id: str, admin: dict[str, str], graph: Any
+) -> None:
+    email, phone = f"{unique('erase')}@example.com", "+49 151 " + unique("")[-6:].replace("-", "1")
+    s1, s2 = unique("s"), unique("s")
+    a = _identify(client, source_id, s1, email=email)
+    b = _identify(client, source_id, s2, phone=phone)
+    # A third session links both: the two profiles merge (audit: a profile-merged system event).
+    c = _identify(client, source_id, unique("s"), email=email, phone=phone)
+    survivor = c["profile"]["id"]
+    merged = {a["profile"]["id"], b["profile"]["id"]} - {survivor}
+    assert merged, "the test needs a merge"
+    view = client.get(f"/profiles/{survivor}", headers=admin).json()
+    assert set(view["merged_ids"]) >= merged
+    event_ids = a["events"]["ids"] + b["events"]["ids"] + c["events"]["ids"]
+    handles = [survivor, *merged]
+
+    assert client.delete(f"/profiles/{survivor}").status_code == 401
+    r = client.delete(f"/profiles/{next(iter(merged))}", headers=admin)  # any id it ever had
+    assert r.status_code == 204, r.text
+
+    for pid in handles:
+        assert client.get(f"/profiles/{pid}", headers=admin).status_code == 404
+    assert client.get(f"/aliases/urn:email:{email}", headers=admin).status_code == 404
+    assert client.get(f"/sessions/{s1}", headers=admin).status_code == 404
+    for eid in event_ids:
+        assert client.get(f"/events/{eid}", headers=admin).status_code == 404
+    left, _, _ = graph.execute_query(
+        "OPTIONAL MATCH (e:Event) WHERE e.id IN $events WITH count(e) AS events "
+        "OPTIONAL MATCH (h:ProfileId) WHERE h.id IN $handles WITH events, count(h) AS handles "
+        "OPTIONAL MATCH (x:SystemEvent) WHERE x.properties_json CONTAINS $survivor "
+        "WITH events, handles, count(x) AS audit "
+        "OPTIONAL MATCH (s:Session) WHERE s.id IN $sessions "
+        "RETURN events, handles, audit, count(s) AS sessions",
+        events=event_ids,
+        handles=handles,
+        survivor=survivor,
+        sessions=[s1, s2],
+    )
+    assert dict(left[0]) == {"events": 0, "handles": 0, "audit": 0, "sessions": 0}
+    assert client.delete(f"/profiles/{survivor}", headers=admin).status_code == 404
+
+    # The erased alias seen again starts a fresh profile, with nothing of the old one.
+    again = _identify(client, source_id, unique("s"), email=email)
+    assert again["profile"]["id"] not in handles
+    fresh = client.get(f"/profiles/{again['profile']['id']}", headers=admin).json()
+    assert fresh["aliases"] == [f"urn:email:{email}"] and fresh["merged_ids"] == []
+    assert fresh["session_count"] == 1
+
+
+def test_cli_erase_by_alias(
+    client: TestClient[Any], source_id: str, admin: dict[str, str], settings_env: dict[str, str]
+) -> None:
+    email = f"{unique('cli')}@example.com"
+    profile = _identify(client, source_id, unique("s"), email=email)["profile"]["id"]
+    env = {**os.environ, **settings_env}
+    done = subprocess.run(
+        [sys.executable, "-m", "app.cli", "erase", "--alias", f"urn:email:{email.upper()}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert '"events":2' in done.stdout and '"aliases":1' in done.stdout
+    assert client.get(f"/profiles/{profile}", headers=admin).status_code == 404
+    again = subprocess.run(
+        [sys.executable, "-m", "app.cli", "erase", "--alias", f"urn:email:{email}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert again.returncode == 1
+
+
+@pytest.fixture
+def debug_server(settings_env: dict[str, str], tmp_path: Path) -> Any:
+    """The app in its own process, logging everything (DEBUG, JSON) to a file the test reads."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log_path = tmp_path / "server.log"
+    env = {
+        **os.environ,
+        **settings_env,
+        "IDGRAPH_LOG_LEVEL": "DEBUG",
+        "IDGRAPH_LOG_FORMAT": "json",
+        "IDGRAPH_DATA_DIR": str(tmp_path),
+        "IDGRAPH_PURGE_INTERVAL_SECONDS": "0",
+    }
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "app.main:app_from_env",
+                "--port",
+                str(port),
+                "--no-access-log",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    if httpx.get(f"{url}/health", timeout=5).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert proc.poll() is None and time.monotonic() < deadline, log_path.read_text()[-2000:]
+                time.sleep(0.3)
+            yield url, log_path
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+def test_personal_data_never_reaches_the_logs(debug_server: Any, admin: dict[str, str]) -> None:
+    url, log_path = debug_server
+    email, phone = "Secret.Person@Example.com", "+4915799887766"
+    source = unique("logsrc")
+    with httpx.Client(base_url=url, timeout=60) as http:
+        assert http.post("/sources", json={"id": source, "name": "logs"}, headers=admin).status_code == 201
+        session = unique("s")
+        body = {
+            "source": {"id": source},
+            "session": {"id": session},
+            "events": [{"type": "identify", "properties": {"email": email, "phone": phone}}],
+            "aliases": [f"urn:email:{email}", f"urn:phone:{phone}"],
+        }
+        assert http.post("/track", json=body).status_code == 200
+        assert (
+            http.post(
+                "/v1/identify",
+                json={"userId": "u1", "traits": {"email": email, "phone": phone}},
+                auth=(source, ""),
+            ).status_code
+            == 200
+        )
+        assert http.get(f"/aliases/urn:email:{email}", headers=admin).status_code == 200
+        assert http.get(f"/aliases/urn:phone:{phone}", headers=admin).status_code == 200
+        assert http.post(f"/aliases/urn:email:{email}x/block", headers=admin).status_code == 404
+        bad = {**body, "aliases": [f"urn:Bad Type:{email}"]}
+        assert http.post("/track", json=bad).status_code == 422
+        profile = http.get(f"/aliases/urn:email:{email}", headers=admin).json()["profile"]["id"]
+        assert http.delete(f"/profiles/{profile}", headers=admin).status_code == 204
+    time.sleep(0.5)
+    text = log_path.read_text()
+    assert '"request"' in text  # the access lines were written (so there was something to check)
+    lowered = text.lower()
+    for secret in (email.lower(), phone, phone[1:], "secret.person"):
+        assert secret.lower() not in lowered, f"{secret} in the logs"
