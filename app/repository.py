@@ -11,6 +11,7 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
+from app.metrics import neo4j_timer
 from app.queries import QueryCatalog
 
 
@@ -19,8 +20,9 @@ class GraphRepository:
         self._q = catalog
 
     async def _data(self, tx: AsyncManagedTransaction, name: str, **params: Any) -> list[dict[str, Any]]:
-        result = await tx.run(self._q[name], params)
-        return await result.data()
+        with neo4j_timer(name):
+            result = await tx.run(self._q[name], params)
+            return await result.data()
 
     async def merge_events(
         self,

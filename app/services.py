@@ -9,6 +9,7 @@ from neo4j import AsyncDriver
 
 from app.explain import ExplainService
 from app.ingestion import IngestionService
+from app.metered_ingestion import MeteredIngestion
 from app.queries import QueryCatalog
 from app.read import ReadService
 from app.repository import GraphRepository
@@ -37,7 +38,13 @@ class Services:
             driver=driver,
             catalog=catalog,
             sources=SourceService(driver, catalog, db),
-            ingestion=IngestionService(driver, repository, db, settings.merge_limits.per_type),
+            ingestion=MeteredIngestion(
+                driver,
+                repository,
+                db,
+                settings.merge_limits.per_type,
+                max_aliases=settings.max_aliases_per_request,
+            ),
             read=ReadService(driver, catalog, db),
             explain=ExplainService(driver, catalog, db),
             split=SplitService(driver, catalog, repository, db),

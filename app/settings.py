@@ -48,6 +48,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # How much of a client IP events keep: its network (IPv4 /24, IPv6 /48), a keyed hash, or nothing.
     ip_mode: IpMode = "truncate"
     ip_hash_key: str | None = None
+    # Hardening (issue 9): JSON shape limits (422 with the failing path), aliases per request, how long a
+    # body may take to arrive (408), origins that may call the ingestion endpoints from a browser, and an
+    # optional token for /metrics (the admin token works too).
+    max_json_depth: int = 20
+    max_string_length: int = 65536
+    max_object_keys: int = 1000
+    max_aliases_per_request: int = 50
+    body_read_timeout_seconds: float = 30.0
+    cors_origins: tuple[str, ...] = ()
+    metrics_token: str | None = None
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -56,6 +66,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise SettingsError("IDGRAPH_MAX_BODY_BYTES must be at least 1024")
         if self.max_events_per_request < 1:
             raise SettingsError("IDGRAPH_MAX_EVENTS_PER_REQUEST must be positive")
+        for name, value in (
+            ("IDGRAPH_MAX_JSON_DEPTH", self.max_json_depth),
+            ("IDGRAPH_MAX_STRING_LENGTH", self.max_string_length),
+            ("IDGRAPH_MAX_OBJECT_KEYS", self.max_object_keys),
+            ("IDGRAPH_MAX_ALIASES_PER_REQUEST", self.max_aliases_per_request),
+        ):
+            if value < 1:
+                raise SettingsError(f"{name} must be positive")
+        if self.body_read_timeout_seconds < 0:
+            raise SettingsError("IDGRAPH_BODY_READ_TIMEOUT_SECONDS must be 0 (off) or positive")
         if self.anonymous_retention_days < 1:
             raise SettingsError("IDGRAPH_ANONYMOUS_RETENTION_DAYS must be positive")
         if self.purge_interval_seconds < 0:
@@ -83,6 +103,16 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
 
 
 def _merge_limits(raw: str | None) -> MergeLimits:
@@ -128,4 +158,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         purge_interval_seconds=_int(env, "IDGRAPH_PURGE_INTERVAL_SECONDS", 3600),
         ip_mode=(env.get("IDGRAPH_IP_MODE") or "truncate").strip().lower(),  # type: ignore[arg-type]
         ip_hash_key=env.get("IDGRAPH_IP_HASH_KEY") or None,
+        max_json_depth=_int(env, "IDGRAPH_MAX_JSON_DEPTH", 20),
+        max_string_length=_int(env, "IDGRAPH_MAX_STRING_LENGTH", 65536),
+        max_object_keys=_int(env, "IDGRAPH_MAX_OBJECT_KEYS", 1000),
+        max_aliases_per_request=_int(env, "IDGRAPH_MAX_ALIASES_PER_REQUEST", 50),
+        body_read_timeout_seconds=_float(env, "IDGRAPH_BODY_READ_TIMEOUT_SECONDS", 30.0),
+        cors_origins=tuple(o.strip() for o in env.get("IDGRAPH_CORS_ORIGINS", "").split(",") if o.strip()),
+        metrics_token=env.get("IDGRAPH_METRICS_TOKEN") or None,
     )

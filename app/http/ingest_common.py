@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
+from app.http.limits import JsonLimits, check_json_bytes
 from app.http.problems import ApiError
 
 # text/plain is what browsers send with navigator.sendBeacon and what analytics.js uses to skip the CORS
@@ -15,15 +17,21 @@ from app.http.problems import ApiError
 JSON_MEDIA_TYPES = ("application/json", "text/plain")
 
 
-def json_body_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def json_body_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """415 unless the body says it is JSON; then 422 if its shape breaks a limit (app.http.limits).
+
+    A gzip body (Segment) is checked by its handler once it is decompressed."""
     media_type = connection.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media_type in JSON_MEDIA_TYPES or (
-        media_type.startswith("application/") and media_type.endswith("+json")
+    if not (
+        media_type in JSON_MEDIA_TYPES
+        or (media_type.startswith("application/") and media_type.endswith("+json"))
     ):
-        return
-    raise ApiError(
-        415, f"send JSON (Content-Type: application/json), not {media_type or 'no content type'!r}"
-    )
+        raise ApiError(
+            415, f"send JSON (Content-Type: application/json), not {media_type or 'no content type'!r}"
+        )
+    encoding = connection.headers.get("content-encoding", "").strip().lower()
+    if isinstance(connection, Request) and encoding in ("", "identity"):
+        check_json_bytes(await connection.body(), JsonLimits.of(connection.app.state.settings))
 
 
 class Ref(msgspec.Struct):

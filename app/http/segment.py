@@ -22,6 +22,7 @@ from app.dialects.segment import Message, decode_batch, decode_message, to_batch
 from app.http.auth import require_source
 from app.http.client import client_info
 from app.http.ingest_common import json_body_guard
+from app.http.limits import JsonLimits, check_json_bytes
 from app.http.problems import ApiError
 from app.services import ServicesDep
 
@@ -129,6 +130,7 @@ async def segment_batch(request: Request[Any, Any, Any], services: ServicesDep) 
     if header_write_key(request):  # credentials before the body, when the header carries them
         await require_source(services.sources, header_write_key(request))
     body = await read_body(request, services.settings.segment_max_batch_bytes)
+    check_json_bytes(body, JsonLimits.of(services.settings))
     data = decode_batch(body)
     paths = [f"$.batch[{i}]" for i in range(len(data.batch))]
     return await _ingest(request, services, data.batch, paths, data.write_key, data.context)
@@ -146,5 +148,6 @@ async def segment_message(request: Request[Any, Any, Any], services: ServicesDep
     if header_write_key(request):
         await require_source(services.sources, header_write_key(request))
     body = await read_body(request, services.settings.max_body_bytes)
+    check_json_bytes(body, JsonLimits.of(services.settings))
     message = decode_message(body, kind)
     return await _ingest(request, services, [message], ["$"], message.write_key, {})

@@ -1,0 +1,42 @@
+"""The ingestion service as the API uses it: request limits checked first, outcomes counted after.
+
+A subclass rather than edits to `app.ingestion`, whose transaction and locking protocol stay as they are:
+`ingest` goes through `ingest_many`, so this one override sees every batch the HTTP handlers write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from neo4j import AsyncDriver
+
+from app import metrics
+from app.http.limits import check_aliases
+from app.ingestion import IngestionService, IngestResult
+from app.repository import GraphRepository
+from graph_model.events import IngestBatch
+
+
+class MeteredIngestion(IngestionService):
+    def __init__(
+        self,
+        driver: AsyncDriver,
+        repository: GraphRepository,
+        database: str,
+        merge_limits: dict[str, int],
+        *,
+        max_aliases: int,
+    ) -> None:
+        super().__init__(driver, repository, database, merge_limits)
+        self._max_aliases = max_aliases
+
+    async def ingest_many(self, batches: Sequence[IngestBatch]) -> list[IngestResult]:
+        for batch in batches:
+            check_aliases(batch, self._max_aliases)
+        with metrics.neo4j_timer("ingest_transaction"):
+            results = await super().ingest_many(batches)
+        for batch, result in zip(batches, results, strict=True):
+            metrics.record_ingestion(
+                batch.dialect, result.saved, result.duplicates, len(result.merges), len(result.refused)
+            )
+        return results

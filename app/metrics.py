@@ -1,0 +1,113 @@
+"""Prometheus metrics: one registry for the process, served by `GET /metrics` (app.http.metrics).
+
+The registry is idgraph's own rather than prometheus_client's global one, so nothing a library registers
+leaks into it and several apps in one process (the tests) share one set of series. Labels are bounded: route
+templates (never raw paths, which hold ids and URNs), status codes, dialect names, Cypher file names.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+REQUESTS = Counter(
+    "idgraph_http_requests",
+    "HTTP requests by route template, method and status",
+    ["route", "method", "status"],
+    registry=REGISTRY,
+)
+REQUEST_SECONDS = Histogram(
+    "idgraph_http_request_duration_seconds",
+    "HTTP request latency by route template",
+    ["route", "method"],
+    registry=REGISTRY,
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+EVENTS_INGESTED = Counter(
+    "idgraph_events_ingested",
+    "Events stored (new, not duplicates) by dialect",
+    ["dialect"],
+    registry=REGISTRY,
+)
+DUPLICATES = Counter(
+    "idgraph_events_duplicate",
+    "Events acknowledged as repeats of stored ones",
+    ["dialect"],
+    registry=REGISTRY,
+)
+MERGES = Counter("idgraph_profile_merges", "Profiles merged into another", ["dialect"], registry=REGISTRY)
+REFUSED_MERGES = Counter(
+    "idgraph_merges_refused", "Aliases kept out of a profile by merge limits", ["dialect"], registry=REGISTRY
+)
+NEO4J_SECONDS = Histogram(
+    "idgraph_neo4j_query_duration_seconds",
+    "Neo4j latency: one Cypher statement (by file name) or one ingestion transaction",
+    ["query"],
+    registry=REGISTRY,
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15),
+)
+
+
+def render() -> bytes:
+    return generate_latest(REGISTRY)
+
+
+@contextmanager
+def neo4j_timer(query: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        NEO4J_SECONDS.labels(query).observe(time.perf_counter() - started)
+
+
+def record_ingestion(dialect: str, saved: int, duplicates: int, merges: int, refused: int) -> None:
+    EVENTS_INGESTED.labels(dialect).inc(saved)
+    DUPLICATES.labels(dialect).inc(duplicates)
+    MERGES.labels(dialect).inc(merges)
+    REFUSED_MERGES.labels(dialect).inc(refused)
+
+
+def metrics_middleware(app: ASGIApp) -> ASGIApp:
+    """Count every HTTP request by its route template (`/profiles/{profile_id}`), never by its raw path."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await app(scope, receive, send_status)
+        finally:
+            route = str(scope.get("path_template") or "unmatched")
+            method = str(scope.get("method", ""))
+            REQUESTS.labels(route, method, str(status)).inc()
+            REQUEST_SECONDS.labels(route, method).observe(time.perf_counter() - started)
+
+    return middleware
+
+
+__all__: Sequence[str] = [
+    "CONTENT_TYPE",
+    "REGISTRY",
+    "metrics_middleware",
+    "neo4j_timer",
+    "record_ingestion",
+    "render",
+]
