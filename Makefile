@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run test lint install java neo4j-jars neo4j-start neo4j-stop clean explorer-assets browser
+.PHONY: run test fuzz lint install java neo4j-jars neo4j-start neo4j-stop clean explorer-assets browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ run: neo4j-jars explorer-assets
 
 test: neo4j-jars explorer-assets browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The schema-driven fuzz tests with many more cases than `make test` runs (FUZZ_EXAMPLES per operation).
+FUZZ_EXAMPLES ?= 500
+fuzz: neo4j-jars
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_fuzz.py -s $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check app graph_model tests

@@ -43,13 +43,15 @@ class ComponentGraph(msgspec.Struct):
     node_count: int  # members of the component (plus events when asked for), before the cap
 
 
-class PathNode(msgspec.Struct):
+# Tagged ("step": "node" | "link") so the path's item type is a union the OpenAPI schema can describe;
+# untagged, Litestar failed to build /schema/openapi.json at all.
+class PathNode(msgspec.Struct, tag_field="step", tag="node"):
     id: str
     kind: str
     label: str
 
 
-class PathLink(msgspec.Struct, omit_defaults=True):
+class PathLink(msgspec.Struct, omit_defaults=True, tag_field="step", tag="link"):
     kind: str
     source: str
     target: str

@@ -27,14 +27,19 @@ from app.http.converge import converge
 from app.http.esp import esp_events
 from app.http.explain import ExplainController
 from app.http.health import health
+from app.http.limits import body_timeout_middleware_factory
 from app.http.loymax import web_events
+from app.http.metrics import metrics_endpoint
+from app.http.openapi_problems import document_problems
+from app.http.privacy import QueryAndEraseController
 from app.http.problems import database_unavailable_handler, http_exception_handler, internal_error_handler
-from app.http.queries import QueryController
+from app.http.security import CorsPolicy, security_middleware_factory
 from app.http.segment import segment_batch, segment_message
 from app.http.sources import SourceController
 from app.http.split import SplitController
 from app.http.tracardi import collect, track
 from app.logging import configure_logging, get_logger
+from app.metrics import metrics_middleware
 from app.queries import catalog
 from app.retention import RetentionService, purge_periodically
 from app.services import Services
@@ -141,7 +146,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         neo4j_errors.TransientError: database_unavailable_handler,
         Exception: internal_error_handler,
     }
-    return Litestar(
+    cors = CorsPolicy(settings.cors_origins)
+    app = Litestar(
         route_handlers=[
             health,
             SourceController,
@@ -152,23 +158,33 @@ def create_app(settings: Settings | None = None) -> Litestar:
             web_events,
             segment_batch,
             segment_message,
-            QueryController,
+            QueryAndEraseController,
             explorer_page,
             explorer_static(),
             ExplainController,
             SplitController,
+            metrics_endpoint,
         ],
         dependencies={"services": Provide(provide_services, sync_to_thread=False)},
         lifespan=[lifespan],
         state=State({"admin_token": resolve_admin_token(settings), "settings": settings}),
         exception_handlers=exception_handlers,
-        middleware=[request_context_middleware],
+        middleware=[
+            request_context_middleware,
+            metrics_middleware,
+            security_middleware_factory(cors),
+            body_timeout_middleware_factory(settings.body_read_timeout_seconds),
+        ],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(title="idgraph", version="0.1.0", path="/schema"),
         # Logging is structlog's (app.logging), configured before the app is built.
         logging_config=None,
         debug=False,
     )
+    cors.learn_routes(app)
+    # Document the problem+json error answers of every operation (the schema is built once, here).
+    document_problems(app.openapi_schema)
+    return app
 
 
 def app_from_env() -> Litestar:
