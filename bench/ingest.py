@@ -1,0 +1,346 @@
+"""Ingestion throughput: `POST /track` through HTTP vs the same graph delta written by raw UNWIND Cypher.
+
+    .venv/bin/python bench/ingest.py              # ~3-4 min, writes bench/results/ingest.json
+    .venv/bin/python bench/ingest.py --profile    # API under pyinstrument: results/ingest_profile.txt
+
+One embedded Neo4j (heap 1g, page cache 256m). The API runs as its own process, `uvicorn --factory
+app.main:app_from_env` (one worker, what `idgraph serve` runs) on a free 127.0.0.1 port. Each request is a
+new visitor: a new session with `batch` page-view events and one `urn:anonymous_id` alias, so the server
+creates a session, an alias, a profile and its id handle, and the events bound to the session.
+
+- `http`: concurrent clients (httpx) POST /track with `batch` events (1 or 100);
+- `raw`: the same clients' worth of concurrency writes the same delta (events MERGEd on their dedup key with
+  the same properties, session, alias, profile, handle, BELONGS_TO / HAS_ALIAS / BOUND_TO) with one
+  statement per request, `bench/ingest_cypher/raw_track.cypher`, through the same async driver, no HTTP.
+
+The two alternate (http, raw, http, raw) for each batch size, after a warm-up of each; the figure is the
+ratio of the medians of events/s. The API process's RSS is sampled during the HTTP phases (`api_rss_mb`: the
+largest sample), and its CPU time per event is reported. The machine is shared: read ratios, not absolutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+from neo4j import AsyncDriver, AsyncGraphDatabase
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from app import neo4j_local  # noqa: E402
+from graph_model.enrichment import event_fields  # noqa: E402
+
+ADMIN = "bench-" + uuid.uuid4().hex
+SOURCE = "bench-ingest"
+DB = "neo4j"
+RAW = (ROOT / "bench" / "ingest_cypher" / "raw_track.cypher").read_text()
+PAGES = ["https://shop.example/", "https://shop.example/catalog?utm_source=news", "https://shop.example/cart"]
+_json = msgspec.json.Encoder()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class ApiServer:
+    """The app under uvicorn in its own process (optionally under pyinstrument)."""
+
+    def __init__(self, neo4j_uri: str, data_dir: Path, profile_to: Path | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {
+            **os.environ,
+            "NEO4J_URI": neo4j_uri,
+            "IDGRAPH_ADMIN_TOKEN": ADMIN,
+            "IDGRAPH_DATA_DIR": str(data_dir),
+            "IDGRAPH_LOG_FORMAT": "json",
+            "IDGRAPH_LOG_LEVEL": "WARNING",
+            "IDGRAPH_PURGE_INTERVAL_SECONDS": "0",
+        }
+        uvicorn_args = [
+            "-m", "uvicorn", "--factory", "app.main:app_from_env", "--host", "127.0.0.1",
+            "--port", str(self.port), "--no-access-log", "--log-level", "warning",
+        ]  # fmt: skip
+        prefix = [sys.executable]
+        if profile_to is not None:
+            prefix += ["-m", "pyinstrument", "-r", "text", "--show-all", "-o", str(profile_to)]
+        self.proc = subprocess.Popen(prefix + uvicorn_args, env=env, cwd=ROOT, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the API did not start")
+            time.sleep(0.3)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class Workload:
+    """New visitors: a session, a device alias and `batch` page views each; ids unique across the run."""
+
+    def __init__(self, batch: int) -> None:
+        self.batch = batch
+        self.t0 = datetime(2026, 3, 1, tzinfo=UTC)
+
+    def visit(self) -> dict[str, Any]:
+        tag = uuid.uuid4().hex
+        return {
+            "session": f"s-{tag}",
+            "device": f"d-{tag}",
+            "events": [
+                {
+                    "id": f"e-{tag}-{i}",
+                    "time": self.t0 + timedelta(seconds=i),
+                    "url": PAGES[i % len(PAGES)],
+                }
+                for i in range(self.batch)
+            ],
+        }
+
+    @staticmethod
+    def track_body(visit: dict[str, Any]) -> bytes:
+        return _json.encode(
+            {
+                "source": {"id": SOURCE},
+                "session": {"id": visit["session"]},
+                "events": [
+                    {
+                        "type": "page-view",
+                        "id": e["id"],
+                        "time": e["time"].isoformat(),
+                        "properties": {"url": e["url"]},
+                    }
+                    for e in visit["events"]
+                ],
+                "aliases": [f"urn:anonymous_id:{visit['device']}"],
+            }
+        )
+
+    @staticmethod
+    def raw_params(visit: dict[str, Any]) -> dict[str, Any]:
+        now = datetime.now(UTC)
+        events = []
+        for e in visit["events"]:
+            props = {"url": e["url"]}
+            events.append(
+                {
+                    "key": f"{SOURCE}|ext|{e['id']}",
+                    "id": str(uuid.uuid4()),
+                    "external_id": e["id"],
+                    "type": "page-view",
+                    "time": e["time"],
+                    "properties_json": _json.encode(props).decode(),
+                    "context_json": "{}",
+                    "enriched": event_fields(props, {}, None),
+                }
+            )
+        times = [e["time"] for e in visit["events"]]
+        return {
+            "profile_id": str(uuid.uuid4()),
+            "session_id": visit["session"],
+            "source_id": SOURCE,
+            "urn": f"urn:anonymous_id:{visit['device']}",
+            "alias_value": visit["device"],
+            "first": min(times),
+            "last": max(times),
+            "now": now,
+            "request_id": str(uuid.uuid4()),
+            "events": events,
+        }
+
+
+async def drive(call: Callable[[], Awaitable[None]], concurrency: int, seconds: float) -> tuple[int, float]:
+    """Run `call` from `concurrency` workers for `seconds`; the number of calls done and the elapsed time."""
+    done = 0
+    stop_at = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        nonlocal done
+        while time.perf_counter() < stop_at:
+            await call()
+            done += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return done, time.perf_counter() - started
+
+
+async def phase(
+    mode: str, batch: int, server: ApiServer, driver: AsyncDriver, concurrency: int, seconds: float
+) -> dict[str, Any]:
+    work = Workload(batch)
+    rss: list[float] = []
+    errors = 0
+    if mode == "http":
+        client = httpx.AsyncClient(
+            base_url=server.url,
+            headers={"content-type": "application/json"},
+            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+            timeout=60,
+        )
+
+        async def call() -> None:
+            nonlocal errors
+            response = await client.post("/track", content=work.track_body(work.visit()))
+            if response.status_code != 200:
+                errors += 1
+
+    else:
+
+        async def call() -> None:
+            await driver.execute_query(RAW, work.raw_params(work.visit()), database_=DB)
+
+    async def sample() -> None:
+        while True:
+            rss.append(rss_mb(server.pid))
+            await asyncio.sleep(1.0)
+
+    sampler = asyncio.create_task(sample())
+    cpu0 = cpu_seconds(server.pid)
+    try:
+        requests, elapsed = await drive(call, concurrency, seconds)
+    finally:
+        sampler.cancel()
+        if mode == "http":
+            await client.aclose()
+    cpu = cpu_seconds(server.pid) - cpu0
+    events = requests * batch
+    return {
+        "mode": mode,
+        "batch": batch,
+        "requests": requests,
+        "errors": errors,
+        "events_per_s": round(events / elapsed, 1),
+        "requests_per_s": round(requests / elapsed, 1),
+        "api_cpu_ms_per_event": round(1000 * cpu / events, 3) if mode == "http" and events else None,
+        "api_rss_mb": round(max(rss), 1) if mode == "http" and rss else None,
+    }
+
+
+async def measure(uri: str, data_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
+    server = ApiServer(uri, data_dir, args.profile_to)
+    driver = AsyncGraphDatabase.driver(uri, auth=None)
+    try:
+        httpx.post(
+            f"{server.url}/sources",
+            json={"id": SOURCE, "name": "ingest bench"},
+            headers={"Authorization": f"Bearer {ADMIN}"},
+        ).raise_for_status()
+        phases: list[dict[str, Any]] = []
+        for batch in args.batches:
+            for mode in ("http", "raw"):  # warm-up: compile plans, fill caches
+                await phase(mode, batch, server, driver, args.concurrency, args.warmup)
+            for _ in range(args.rounds):
+                for mode in ("http", "raw"):
+                    result = await phase(mode, batch, server, driver, args.concurrency, args.seconds)
+                    print(json.dumps(result), file=sys.stderr, flush=True)
+                    phases.append(result)
+        idle_rss = rss_mb(server.pid)
+    finally:
+        await driver.close()
+        server.stop()
+    out: dict[str, Any] = {"phases": phases, "api_rss_mb_idle_after": round(idle_rss, 1)}
+    for batch in args.batches:
+        http = [p["events_per_s"] for p in phases if p["batch"] == batch and p["mode"] == "http"]
+        raw = [p["events_per_s"] for p in phases if p["batch"] == batch and p["mode"] == "raw"]
+        out[f"ingest_ratio_batch{batch}"] = round(statistics.median(http) / statistics.median(raw), 3)
+        out[f"ingest_events_per_s_batch{batch}"] = round(statistics.median(http), 1)
+        out[f"raw_events_per_s_batch{batch}"] = round(statistics.median(raw), 1)
+        out[f"api_cpu_ms_per_event_batch{batch}"] = statistics.median(
+            p["api_cpu_ms_per_event"] for p in phases if p["batch"] == batch and p["mode"] == "http"
+        )
+    out["api_rss_mb"] = max(p["api_rss_mb"] for p in phases if p["api_rss_mb"] is not None)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--batches", type=int, nargs="+", default=[100, 1])
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=12.0, help="length of each measured phase")
+    parser.add_argument("--warmup", type=float, default=6.0)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--profile", action="store_true", help="run the API under pyinstrument (no json written)"
+    )
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ingest.json")
+    args = parser.parse_args()
+    args.profile_to = ROOT / "bench" / "results" / "ingest_profile.txt" if args.profile else None
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="idgraph-ingest-") as tmp:
+        neo4j = neo4j_local.start(Path(tmp) / "neo4j", heap="1g", page_cache="256m")
+        try:
+            result = asyncio.run(measure(neo4j.uri, Path(tmp) / "api", args))
+        finally:
+            neo4j.stop()
+    result = {
+        "ingest_ratio_batch100": result.get("ingest_ratio_batch100"),
+        "ingest_ratio_batch1": result.get("ingest_ratio_batch1"),
+        "ingest_events_per_s_batch100": result.get("ingest_events_per_s_batch100"),
+        "api_rss_mb": result["api_rss_mb"],
+        **result,
+        "concurrency": args.concurrency,
+        "seconds_per_phase": args.seconds,
+        "rounds": args.rounds,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    if args.profile:
+        print(f"profile written to {args.profile_to}", file=sys.stderr)
+        return
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    keys = ("ingest_ratio_batch100", "ingest_ratio_batch1", "ingest_events_per_s_batch100", "api_rss_mb")
+    print(json.dumps({k: result[k] for k in keys}))
+
+
+if __name__ == "__main__":
+    main()
