@@ -62,3 +62,10 @@ neo4j-stop: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache explorer/node_modules $(EXPLORER_VENDOR)
+
+# A bounded memory soak: the API under steady /track load for 10 minutes, its RSS sampled every 10 s;
+# writes bench/results/soak.json (growth_mb, slope_mb_per_min, leak_suspected). SOAK_MINUTES=1 for a smoke run.
+SOAK_MINUTES ?= 10
+.PHONY: soak
+soak: neo4j-jars
+	$(BIN)/python bench/soak.py --minutes $(SOAK_MINUTES)
