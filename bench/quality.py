@@ -1,6 +1,6 @@
 """Resolution quality: pairwise precision and recall of idgraph's profiles against a synthetic ground truth.
 
-    .venv/bin/python bench/quality.py [--persons 1000] [--seed 7]    # writes bench/results/quality.json
+    .venv/bin/python bench/quality.py [--persons 200] [--seed 7]    # ~4 min; bench/results/quality.json
 
 1. `bench/population.py` generates the population (NDJSON of all five dialects, with noise) and its truth.
 2. defaults: the lines go through `app.bulk_import.BulkImporter` (what `idgraph import` runs: the dialects'
@@ -244,7 +244,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--persons", type=int, default=1000)
+    parser.add_argument("--persons", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument(
