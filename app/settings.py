@@ -52,7 +52,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # body may take to arrive (408), origins that may call the ingestion endpoints from a browser, and an
     # optional token for /metrics (the admin token works too).
     max_json_depth: int = 20
-    max_string_length: int = 65536
+    max_string_length: int = 1024 * 1024  # as large as a body: Segment messages may carry big strings
     max_object_keys: int = 1000
     max_aliases_per_request: int = 50
     body_read_timeout_seconds: float = 30.0
@@ -159,7 +159,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         ip_mode=(env.get("IDGRAPH_IP_MODE") or "truncate").strip().lower(),  # type: ignore[arg-type]
         ip_hash_key=env.get("IDGRAPH_IP_HASH_KEY") or None,
         max_json_depth=_int(env, "IDGRAPH_MAX_JSON_DEPTH", 20),
-        max_string_length=_int(env, "IDGRAPH_MAX_STRING_LENGTH", 65536),
+        max_string_length=_int(env, "IDGRAPH_MAX_STRING_LENGTH", 1024 * 1024),
         max_object_keys=_int(env, "IDGRAPH_MAX_OBJECT_KEYS", 1000),
         max_aliases_per_request=_int(env, "IDGRAPH_MAX_ALIASES_PER_REQUEST", 50),
         body_read_timeout_seconds=_float(env, "IDGRAPH_BODY_READ_TIMEOUT_SECONDS", 30.0),

@@ -17,10 +17,11 @@ from app.http.problems import ApiError
 JSON_MEDIA_TYPES = ("application/json", "text/plain")
 
 
-async def json_body_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def json_body_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """415 unless the body says it is JSON; then 422 if its shape breaks a limit (app.http.limits).
 
-    A gzip body (Segment) is checked by its handler once it is decompressed."""
+    Segment's handlers check the shape themselves, after their own size limit (500 KB a batch, 413 first)
+    and after decompressing a gzip body."""
     media_type = connection.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if not (
         media_type in JSON_MEDIA_TYPES
@@ -30,7 +31,11 @@ async def json_body_guard(connection: ASGIConnection[Any, Any, Any, Any], _: Bas
             415, f"send JSON (Content-Type: application/json), not {media_type or 'no content type'!r}"
         )
     encoding = connection.headers.get("content-encoding", "").strip().lower()
-    if isinstance(connection, Request) and encoding in ("", "identity"):
+    if (
+        isinstance(connection, Request)
+        and encoding in ("", "identity")
+        and "segment" not in (getattr(handler, "tags", None) or [])
+    ):
         check_json_bytes(await connection.body(), JsonLimits.of(connection.app.state.settings))
 
 
