@@ -292,11 +292,29 @@ async def measure(uri: str, data_dir: Path, args: argparse.Namespace) -> dict[st
         out[f"ingest_ratio_batch{batch}"] = round(statistics.median(http) / statistics.median(raw), 3)
         out[f"ingest_events_per_s_batch{batch}"] = round(statistics.median(http), 1)
         out[f"raw_events_per_s_batch{batch}"] = round(statistics.median(raw), 1)
-        out[f"api_cpu_ms_per_event_batch{batch}"] = statistics.median(
-            p["api_cpu_ms_per_event"] for p in phases if p["batch"] == batch and p["mode"] == "http"
+        out[f"api_cpu_ms_per_event_batch{batch}"] = round(
+            statistics.median(
+                p["api_cpu_ms_per_event"] for p in phases if p["batch"] == batch and p["mode"] == "http"
+            ),
+            3,
         )
     out["api_rss_mb"] = max(p["api_rss_mb"] for p in phases if p["api_rss_mb"] is not None)
     return out
+
+
+def trim_profile(path: Path, min_seconds: float = 0.5) -> None:
+    """Keep the header and the frames that took at least `min_seconds` (--show-all writes megabytes)."""
+    kept = []
+    for line in path.read_text().splitlines():
+        head = line.lstrip(" │├└─")
+        number = head.split(" ", 1)[0]
+        try:
+            if float(number) < min_seconds:
+                continue
+        except ValueError:
+            pass
+        kept.append(line)
+    path.write_text("\n".join(kept) + "\n")
 
 
 def main() -> None:
@@ -334,6 +352,7 @@ def main() -> None:
         "seconds": round(time.perf_counter() - started, 1),
     }
     if args.profile:
+        trim_profile(args.profile_to)
         print(f"profile written to {args.profile_to}", file=sys.stderr)
         return
     args.out.parent.mkdir(parents=True, exist_ok=True)
