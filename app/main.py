@@ -44,6 +44,7 @@ from app.queries import catalog
 from app.retention import RetentionService, purge_periodically
 from app.services import Services
 from app.settings import Settings, load_settings
+from app.warmup import warm_up
 
 log = get_logger("idgraph")
 
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         try:
             await bootstrap_schema(driver, queries, settings.neo4j_database)
             app.state.services = Services.build(settings, driver, queries)
+            await warm_up(app.state.services)
             if settings.purge_interval_seconds > 0:
                 retention = RetentionService(
                     driver, queries, settings.neo4j_database, settings.anonymous_retention_days
