@@ -26,7 +26,7 @@ def _request(url: str, body: dict[str, Any] | None = None, token: str | None = N
         url, data=data, headers=headers, method="POST" if body is not None else "GET"
     )
     try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
+        with urllib.request.urlopen(req, timeout=60) as resp:  # a cold JVM on a busy 2-core box
             return resp.status, json.loads(resp.read())
     except urllib.error.HTTPError as err:
         return err.code, json.loads(err.read() or b"null")
