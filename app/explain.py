@@ -7,10 +7,8 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from neo4j import AsyncDriver
 
-from app.queries import QueryCatalog
-from app.read import Ref, native
+from app.read import ReadQueries, Ref, native
 
 KINDS = {"alias", "session", "profile_id", "profile", "event"}
 
@@ -76,18 +74,7 @@ class AuditList(msgspec.Struct):
     items: list[AuditEntry]
 
 
-class ExplainService:
-    def __init__(self, driver: AsyncDriver, catalog: QueryCatalog, database: str) -> None:
-        self._driver = driver
-        self._q = catalog
-        self._db = database
-
-    async def _rows(self, name: str, **params: Any) -> list[dict[str, Any]]:
-        records, _, _ = await self._driver.execute_query(
-            self._q[name], params, database_=self._db, routing_="r"
-        )
-        return [r.data() for r in records]
-
+class ExplainService(ReadQueries):
     async def resolve(self, profile_id: str) -> tuple[str, int] | None:
         rows = await self._rows("explain_resolve_profile", id=profile_id)
         return (rows[0]["id"], rows[0]["size"]) if rows else None

@@ -109,7 +109,28 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     return time, item_id
 
 
-class ReadService:
+def _event_view(r: dict[str, Any], profile_id: str | None) -> EventView:
+    """An event row (the columns event_get and profile_events return) as the API shows it."""
+    return EventView(
+        id=r["id"],
+        type=r["type"],
+        source_id=r["source_id"],
+        external_id=r["external_id"],
+        time=native(r["time"]),
+        received_at=native(r["received_at"]),
+        dialect=r["dialect"],
+        system=bool(r["system"]),
+        session=Ref(r["session_id"]),
+        profile=Ref(profile_id),
+        aliases=r["aliases"],
+        properties=_decode(r["properties_json"] or "{}"),
+        context=_decode(r["context_json"] or "{}"),
+    )
+
+
+class ReadQueries:
+    """Read-only services: run a catalog query on a reader and return its rows as dicts."""
+
     def __init__(self, driver: AsyncDriver, catalog: QueryCatalog, database: str) -> None:
         self._driver = driver
         self._q = catalog
@@ -121,6 +142,8 @@ class ReadService:
         )
         return [r.data() for r in records]
 
+
+class ReadService(ReadQueries):
     async def alias(self, urn: str) -> AliasView | None:
         rows = await self._rows("alias_get", urn=urn)
         if not rows:
@@ -188,24 +211,7 @@ class ReadService:
         if not rows:
             return None
         live_id = rows[0]["profile_id"]
-        items = [
-            EventView(
-                id=r["id"],
-                type=r["type"],
-                source_id=r["source_id"],
-                external_id=r["external_id"],
-                time=native(r["time"]),
-                received_at=native(r["received_at"]),
-                dialect=r["dialect"],
-                system=bool(r["system"]),
-                session=Ref(r["session_id"]),
-                profile=Ref(live_id),
-                aliases=r["aliases"],
-                properties=_decode(r["properties_json"] or "{}"),
-                context=_decode(r["context_json"] or "{}"),
-            )
-            for r in rows[0]["items"]
-        ]
+        items = [_event_view(r, live_id) for r in rows[0]["items"]]
         more = len(items) > limit
         items = items[:limit]
         last = items[-1] if more else None
@@ -263,18 +269,4 @@ class ReadService:
         if not rows:
             return None
         r = rows[0]
-        return EventView(
-            id=r["id"],
-            type=r["type"],
-            source_id=r["source_id"],
-            external_id=r["external_id"],
-            time=native(r["time"]),
-            received_at=native(r["received_at"]),
-            dialect=r["dialect"],
-            system=bool(r["system"]),
-            session=Ref(r["session_id"]),
-            profile=Ref(r["profile_id"]),
-            aliases=r["aliases"],
-            properties=_decode(r["properties_json"] or "{}"),
-            context=_decode(r["context_json"] or "{}"),
-        )
+        return _event_view(r, r["profile_id"])
