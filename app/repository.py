@@ -19,7 +19,8 @@ class GraphRepository:
     def __init__(self, catalog: QueryCatalog) -> None:
         self._q = catalog
 
-    async def _data(self, tx: AsyncManagedTransaction, name: str, **params: Any) -> list[dict[str, Any]]:
+    async def rows(self, tx: AsyncManagedTransaction, name: str, **params: Any) -> list[dict[str, Any]]:
+        """Run `cypher/<name>.cypher` in the caller's transaction (timed for /metrics); its rows as dicts."""
         with neo4j_timer(name):
             result = await tx.run(self._q[name], params)
             return await result.data()
@@ -34,7 +35,7 @@ class GraphRepository:
         dialect: str,
         now: datetime,
     ) -> list[dict[str, Any]]:
-        return await self._data(
+        return await self.rows(
             tx,
             "ingest_merge_events",
             events=events,
@@ -56,7 +57,7 @@ class GraphRepository:
         profile_less: bool,
         context_json: str,
     ) -> None:
-        await self._data(
+        await self.rows(
             tx,
             "ingest_upsert_session",
             session_id=session_id,
@@ -77,7 +78,7 @@ class GraphRepository:
         last_seen: datetime | None,
         profile_less: bool,
     ) -> None:
-        await self._data(
+        await self.rows(
             tx,
             "ingest_touch_session",
             session_id=session_id,
@@ -89,16 +90,16 @@ class GraphRepository:
     async def upsert_aliases(
         self, tx: AsyncManagedTransaction, *, aliases: list[dict[str, Any]], now: datetime
     ) -> None:
-        await self._data(tx, "ingest_upsert_aliases", aliases=aliases, now=now)
+        await self.rows(tx, "ingest_upsert_aliases", aliases=aliases, now=now)
 
     async def touch_aliases(self, tx: AsyncManagedTransaction, *, aliases: list[dict[str, Any]]) -> None:
-        await self._data(tx, "ingest_touch_aliases", aliases=aliases)
+        await self.rows(tx, "ingest_touch_aliases", aliases=aliases)
 
     async def identity_state(
         self, tx: AsyncManagedTransaction, *, session_id: str | None, urns: list[str], claimed_id: str | None
     ) -> tuple[str | None, dict[str, str | None], str | None, set[str]]:
         """(session's profile, each alias's profile, the claimed id's profile, blocked aliases), committed."""
-        rows = await self._data(
+        rows = await self.rows(
             tx, "ingest_identity_state", session_id=session_id, urns=urns, claimed_id=claimed_id
         )
         row = rows[0]
@@ -107,27 +108,27 @@ class GraphRepository:
         return row["session_profile"], aliases, row["claimed_profile"], blocked
 
     async def lock_profiles(self, tx: AsyncManagedTransaction, *, profile_ids: list[str]) -> None:
-        await self._data(tx, "ingest_lock_profiles", profile_ids=sorted(profile_ids))
+        await self.rows(tx, "ingest_lock_profiles", profile_ids=sorted(profile_ids))
 
     async def profile_facts(
         self, tx: AsyncManagedTransaction, *, profile_ids: list[str], limited_types: list[str]
     ) -> list[dict[str, Any]]:
-        return await self._data(
+        return await self.rows(
             tx, "ingest_profile_facts", profile_ids=sorted(profile_ids), limited_types=limited_types
         )
 
     async def create_profile(self, tx: AsyncManagedTransaction, *, profile_id: str, now: datetime) -> None:
-        await self._data(tx, "create_profile", profile_id=profile_id, now=now)
+        await self.rows(tx, "create_profile", profile_id=profile_id, now=now)
 
     async def merge_components(
         self, tx: AsyncManagedTransaction, *, survivor_id: str, merged_ids: list[str]
     ) -> None:
-        await self._data(tx, "merge_components", survivor_id=survivor_id, merged_ids=merged_ids)
+        await self.rows(tx, "merge_components", survivor_id=survivor_id, merged_ids=merged_ids)
 
     async def attach_to_profile(
         self, tx: AsyncManagedTransaction, *, profile_id: str, alias_urns: list[str], session_id: str | None
     ) -> None:
-        await self._data(
+        await self.rows(
             tx, "attach_to_profile", profile_id=profile_id, alias_urns=alias_urns, session_id=session_id
         )
 
@@ -143,7 +144,7 @@ class GraphRepository:
         event_id: str | None,
         now: datetime,
     ) -> None:
-        await self._data(
+        await self.rows(
             tx,
             "link_evidence",
             session_id=session_id,
@@ -163,9 +164,9 @@ class GraphRepository:
         session_id: str | None,
         handle_id: str | None,
     ) -> None:
-        await self._data(tx, "bind_events", events=events, session_id=session_id, handle_id=handle_id)
+        await self.rows(tx, "bind_events", events=events, session_id=session_id, handle_id=handle_id)
 
     async def record_system_events(
         self, tx: AsyncManagedTransaction, *, events: list[dict[str, Any]], source_id: str, now: datetime
     ) -> None:
-        await self._data(tx, "record_system_events", events=events, source_id=source_id, now=now)
+        await self.rows(tx, "record_system_events", events=events, source_id=source_id, now=now)

@@ -47,7 +47,7 @@ class Services:
             ),
             read=ReadService(driver, catalog, db),
             explain=ExplainService(driver, catalog, db),
-            split=SplitService(driver, catalog, repository, db),
+            split=SplitService(driver, repository, db),
         )
 
 

@@ -14,7 +14,6 @@ from typing import Any
 import msgspec
 from neo4j import AsyncDriver, AsyncManagedTransaction
 
-from app.queries import QueryCatalog
 from app.read import Ref
 from app.repository import GraphRepository
 from graph_model.components import plan_split
@@ -38,17 +37,10 @@ def _sortable(value: Any) -> str:
 
 
 class SplitService:
-    def __init__(
-        self, driver: AsyncDriver, catalog: QueryCatalog, repository: GraphRepository, database: str
-    ) -> None:
+    def __init__(self, driver: AsyncDriver, repository: GraphRepository, database: str) -> None:
         self._driver = driver
-        self._q = catalog
         self._repo = repository
         self._db = database
-
-    async def _data(self, tx: AsyncManagedTransaction, name: str, **params: Any) -> list[dict[str, Any]]:
-        result = await tx.run(self._q[name], params)
-        return await result.data()
 
     async def block_alias(self, urn: str) -> SplitResult | None:
         async with self._driver.session(database=self._db) as session:
@@ -66,7 +58,7 @@ class SplitService:
         """Lock the profile the alias or session belongs to, re-reading until it stays put."""
         locked: set[str] = set()
         for _ in range(8):
-            rows = await self._data(tx, query, **params)
+            rows = await self._repo.rows(tx, query, **params)
             if not rows:
                 return False, None
             profile_id: str | None = rows[0]["profile_id"]
@@ -81,7 +73,7 @@ class SplitService:
         if not found:
             return None
         now = datetime.now(UTC)
-        await self._data(tx, "split_block_alias", urn=urn, now=now)
+        await self._repo.rows(tx, "split_block_alias", urn=urn, now=now)
         split_into = (
             await self._regroup(tx, profile_id, now, reason="alias-blocked", urn=urn) if profile_id else []
         )
@@ -92,7 +84,7 @@ class SplitService:
         if not found:
             return None
         now = datetime.now(UTC)
-        rows = await self._data(tx, "split_unlink", session_id=session_id, urn=urn, now=now)
+        rows = await self._repo.rows(tx, "split_unlink", session_id=session_id, urn=urn, now=now)
         if not rows:
             raise NotFound(f"session {session_id} has no link to {urn}")
         split_into = (
@@ -103,8 +95,8 @@ class SplitService:
     async def _regroup(
         self, tx: AsyncManagedTransaction, profile_id: str, now: datetime, *, reason: str, urn: str
     ) -> list[str]:
-        members = await self._data(tx, "split_component_members", profile_id=profile_id)
-        links = await self._data(tx, "split_component_links", profile_id=profile_id)
+        members = await self._repo.rows(tx, "split_component_members", profile_id=profile_id)
+        links = await self._repo.rows(tx, "split_component_links", profile_id=profile_id)
         plan = plan_split(
             profile_id,
             [f"{m['kind']}:{m['key']}" for m in members],
@@ -125,7 +117,7 @@ class SplitService:
             new_handle = group.profile_id is None
             claim_sessions = by_kind["session"][:1] if new_handle else []
             claim_aliases = by_kind["alias"][:1] if new_handle and not claim_sessions else []
-            await self._data(
+            await self._repo.rows(
                 tx,
                 "split_move_group",
                 old_id=profile_id,

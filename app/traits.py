@@ -17,7 +17,7 @@ import msgspec
 from neo4j import AsyncDriver
 
 from app.queries import QueryCatalog
-from app.read import ReadService, native
+from app.read import ReadQueries, ReadService, native
 from graph_model.traits import TraitEvent, compute_traits, recompute_fields
 
 _decode = msgspec.json.decode
@@ -34,18 +34,10 @@ class VerifyReport(msgspec.Struct):
     mismatches: list[Mismatch]
 
 
-class TraitsVerifier:
+class TraitsVerifier(ReadQueries):
     def __init__(self, driver: AsyncDriver, catalog: QueryCatalog, database: str) -> None:
-        self._driver = driver
-        self._q = catalog
-        self._db = database
+        super().__init__(driver, catalog, database)
         self._read = ReadService(driver, catalog, database)
-
-    async def _rows(self, name: str, **params: Any) -> list[dict[str, Any]]:
-        records, _, _ = await self._driver.execute_query(
-            self._q[name], params, database_=self._db, routing_="r"
-        )
-        return [r.data() for r in records]
 
     async def recompute(self, live_profile_id: str) -> dict[str, Any] | None:
         """Traits from the raw events, with enrichment run again; None when there is no such live profile."""
