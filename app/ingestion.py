@@ -154,21 +154,36 @@ class IngestionService:
     async def _write(
         self, tx: AsyncManagedTransaction, batch: IngestBatch, rows: list[_EventRow], request_id: str
     ) -> IngestResult:
-        now = datetime.now(UTC)
-        repo = self._repo
-        session_id = batch.session_id if batch.save_session else None
+        """Three round trips in the common case: deduplicate and read, lock and create, commit.
 
-        # 1. Deduplicate: only events this request creates go further.
-        if batch.save_events and rows:
-            stored = await repo.merge_events(
-                tx,
-                events=[_event_doc(r, batch.session_id, batch.client) for r in rows],
-                request_id=request_id,
-                source_id=batch.source_id,
-                dialect=batch.dialect,
-                now=now,
-            )
-            outcome = {rec["key"]: (rec["id"], rec["created"]) for rec in stored}
+        The round trips, not Neo4j's work, were most of the time a request took (bench/ingest.py), so every
+        step is one statement that does nothing for an empty parameter (see cypher/ingest_identity_round and
+        cypher/ingest_commit)."""
+        now = datetime.now(UTC)
+        session_id = batch.session_id if batch.save_session else None
+        limited_types = sorted(self._limits)
+
+        # 1. Deduplicate: only events this request creates go further. The same round reads the identity
+        #    state, so the profiles to lock are known before anything else is written.
+        first = await self._repo.identity_round(
+            tx,
+            events=[_event_doc(r, batch.session_id, batch.client) for r in rows] if batch.save_events else [],
+            request_id=request_id,
+            source_id=batch.source_id,
+            dialect=batch.dialect,
+            lock_ids=[],
+            new_session=None,
+            new_aliases=[],
+            # Every alias the request may carry (some only on events that turn out to be repeats): locking
+            # one profile too many is harmless, and the exact set is read again once they are locked.
+            session_id=None if batch.profile_less else session_id,
+            urns=[] if batch.profile_less else self._candidate_urns(batch),
+            claimed_id=None if batch.profile_less else batch.claimed_profile_id,
+            limited_types=limited_types,
+            now=now,
+        )
+        if batch.save_events:
+            outcome = {rec["key"]: (rec["id"], rec["created"]) for rec in first["stored"]}
         else:
             outcome = {r.key: (r.id, True) for r in rows}
         event_ids = [outcome[r.key][0] for r in rows]
@@ -177,48 +192,51 @@ class IngestionService:
         saved = len(fresh) if batch.save_events else 0
         times = [r.event.time for r in fresh]
         first_seen, last_seen = (min(times), max(times)) if times else (None, None)
-
-        # 2. The session: created if new. Existing members (session, aliases) are only written once the
-        #    lock of their profile is held, so every writer takes profile locks before member locks.
-        if session_id is not None:
-            await repo.upsert_session(
-                tx,
-                session_id=session_id,
-                source_id=batch.source_id,
-                now=now,
-                first_seen=first_seen,
-                last_seen=last_seen,
-                profile_less=batch.profile_less,
-                context_json="{}",
-            )
+        session_doc = (
+            {
+                "id": session_id,
+                "first_seen": first_seen,
+                "last_seen": last_seen,
+                "profile_less": batch.profile_less,
+            }
+            if session_id is not None
+            else None
+        )
+        commit: dict[str, Any] = {
+            "source_id": batch.source_id,
+            "now": now,
+            "session": session_doc,
+            "session_id": session_id,
+            "touch_aliases": [],
+            "new_profile_id": None,
+            "profile_id": None,
+            "attach_urns": [],
+            "linked_urns": [],
+            "refused_urns": [],
+            "claimed_ids": [],
+            "evidence_event_id": None,
+            "bind_events": [],
+            "system_events": [],
+        }
 
         if batch.profile_less:
-            if session_id is not None:
-                await repo.touch_session(
-                    tx, session_id=session_id, first_seen=first_seen, last_seen=last_seen, profile_less=True
-                )
-            if batch.save_events and fresh:
-                await repo.bind_events(
-                    tx,
-                    events=[{"id": r.id, "linked_urns": [], "refused_urns": []} for r in fresh],
-                    session_id=session_id,
-                    handle_id=None,
-                )
+            if batch.save_events:
+                commit["bind_events"] = [{"id": r.id, "linked_urns": [], "refused_urns": []} for r in fresh]
+            await self._repo.commit(tx, **commit)
             return IngestResult(None, session_id, event_ids, saved, duplicates)
 
-        # 3. Aliases: the request's own and those of the events it created. Lock every profile involved
-        #    (the session's, the aliases', the claimed id's), creating new aliases once those locks are held.
+        # 2. Aliases: the request's own and those of the events it created. Lock every profile involved
+        #    (the session's, the aliases', the claimed id's), creating the new members once those locks are
+        #    held.
         aliases = self._aliases(batch.aliases, fresh, first_seen, last_seen, now)
         alias_docs = [doc for _, doc in aliases]
-        session_profile, alias_profiles, claimed_profile, blocked = await self._lock_involved(
-            tx, session_id, alias_docs, batch.claimed_profile_id, now
+        state = await self._lock_involved(
+            tx, first, session_doc, alias_docs, batch.claimed_profile_id, limited_types, now
         )
+        session_profile, alias_profiles, claimed_profile, blocked, facts = state
         if blocked:  # blocked after the fact: seen, but never identity again
             aliases = [(a, doc) for a, doc in aliases if doc["urn"] not in blocked]
             alias_docs = [doc for _, doc in aliases]
-        facts = await self._facts(
-            tx, {p for p in (session_profile, claimed_profile, *alias_profiles.values()) if p}
-        )
         by_urn = {str(alias): alias for alias, _ in aliases}
         plan = plan_identity(
             session_profile=session_profile,
@@ -227,81 +245,48 @@ class IngestionService:
             profiles=facts,
             limits=self._limits,
         )
-        if session_id is not None:
-            await repo.touch_session(
-                tx, session_id=session_id, first_seen=first_seen, last_seen=last_seen, profile_less=False
-            )
-        if alias_docs:
-            await repo.touch_aliases(tx, aliases=alias_docs)
 
-        # 6. Carry the plan out.
+        # 3. Carry the plan out: merges first (rare), then everything else in one statement.
         profile_id = plan.survivor
         if profile_id is None:
-            profile_id = str(uuid.uuid4())
-            await repo.create_profile(tx, profile_id=profile_id, now=now)
+            profile_id = commit["new_profile_id"] = str(uuid.uuid4())
         merges = self._merge_records(plan, profile_id, fresh)
         if plan.merged:
-            await repo.merge_components(tx, survivor_id=profile_id, merged_ids=sorted(plan.merged))
-        await repo.attach_to_profile(
-            tx, profile_id=profile_id, alias_urns=[str(a) for a in plan.new_aliases], session_id=session_id
-        )
+            await self._repo.merge_components(tx, survivor_id=profile_id, merged_ids=sorted(plan.merged))
         for refusal in plan.refusals:
             if refusal.profile_id is None:  # a new alias that may not join: it starts a profile of its own
-                own_id = str(uuid.uuid4())
-                await repo.create_profile(tx, profile_id=own_id, now=now)
-                await repo.attach_to_profile(
-                    tx, profile_id=own_id, alias_urns=[str(refusal.alias)], session_id=None
-                )
-                # Its id handle names the alias, so evidence holds the new component together.
-                await repo.link_evidence(
-                    tx,
-                    session_id=None,
-                    handle_id=own_id,
-                    linked_urns=[str(refusal.alias)],
-                    refused_urns=[],
-                    claimed_ids=[],
-                    event_id=None,
-                    now=now,
-                )
+                await self._own_profile(tx, refusal.alias, now)
 
         refused = plan.refused_aliases
         kept = set(by_urn.values())
         linked_urns = sorted(str(a) for a in by_urn.values() if a not in refused)
-        claimed_ids = [
-            h
-            for h in (
-                batch.claimed_profile_id if claimed_profile else None,
-                profile_id if plan.survivor is None else None,
-            )
-            if h
-        ]
-        await repo.link_evidence(
-            tx,
-            session_id=session_id,
-            handle_id=profile_id,
+        commit.update(
+            touch_aliases=alias_docs,
+            profile_id=profile_id,
+            attach_urns=[str(a) for a in plan.new_aliases],
             linked_urns=linked_urns,
             refused_urns=sorted(str(a) for a in refused),
-            claimed_ids=claimed_ids,
-            event_id=fresh[0].id if fresh else None,
-            now=now,
+            claimed_ids=[
+                h
+                for h in (
+                    batch.claimed_profile_id if claimed_profile else None,
+                    profile_id if plan.survivor is None else None,
+                )
+                if h
+            ],
+            evidence_event_id=fresh[0].id if fresh else None,
+            system_events=self._system_events(plan, profile_id, merges, fresh),
         )
-        if batch.save_events and fresh:
-            await repo.bind_events(
-                tx,
-                events=[
-                    {
-                        "id": r.id,
-                        "linked_urns": [str(a) for a in r.event.aliases if a not in refused and a in kept],
-                        "refused_urns": [str(a) for a in r.event.aliases if a in refused],
-                    }
-                    for r in fresh
-                ],
-                session_id=session_id,
-                handle_id=profile_id,
-            )
-        system_events = self._system_events(plan, profile_id, merges, fresh)
-        if system_events:
-            await repo.record_system_events(tx, events=system_events, source_id=batch.source_id, now=now)
+        if batch.save_events:
+            commit["bind_events"] = [
+                {
+                    "id": r.id,
+                    "linked_urns": [str(a) for a in r.event.aliases if a not in refused and a in kept],
+                    "refused_urns": [str(a) for a in r.event.aliases if a in refused],
+                }
+                for r in fresh
+            ]
+        await self._repo.commit(tx, **commit)
         return IngestResult(
             profile_id,
             session_id,
@@ -313,49 +298,96 @@ class IngestionService:
             linked_urns,
         )
 
+    async def _own_profile(self, tx: AsyncManagedTransaction, alias: AliasUrn, now: datetime) -> None:
+        """A profile for a new alias merge protection kept out; its id handle names the alias as evidence,
+        so the new component holds together when it is re-derived."""
+        own_id = str(uuid.uuid4())
+        await self._repo.create_profile(tx, profile_id=own_id, now=now)
+        await self._repo.attach_to_profile(tx, profile_id=own_id, alias_urns=[str(alias)], session_id=None)
+        await self._repo.link_evidence(
+            tx,
+            session_id=None,
+            handle_id=own_id,
+            linked_urns=[str(alias)],
+            refused_urns=[],
+            claimed_ids=[],
+            event_id=None,
+            now=now,
+        )
+
     async def _lock_involved(
         self,
         tx: AsyncManagedTransaction,
-        session_id: str | None,
+        first: dict[str, Any],
+        session_doc: dict[str, Any] | None,
         alias_docs: list[dict[str, Any]],
         claimed_id: str | None,
+        limited_types: list[str],
         now: datetime,
-    ) -> tuple[str | None, dict[str, str | None], str | None, set[str]]:
+    ) -> tuple[str | None, dict[str, str | None], str | None, set[str], dict[str, ProfileFacts]]:
         """Lock the profiles the evidence touches, in id order, until no member has moved meanwhile.
 
         Every writer takes profile locks before it writes a member, and a member moves only under its
         profile's lock; so after locking what a read named, the next read either names the same profiles
-        (stable) or the survivor of a merge that committed in between, which is locked next. New aliases are
-        created only after the first locks are held, and read again after: another writer may have created
-        one of them first. Locks taken in a later round can deadlock; Neo4j detects that and the driver
-        retries the whole transaction.
+        (stable) or the survivor of a merge that committed in between, which is locked next. New members
+        (the session, aliases) are created only once the profiles the first read named are locked, and read
+        again after: another writer may have created one of them first. Locks taken in a later round can
+        deadlock; Neo4j detects that and the driver retries the whole transaction.
+
+        `first` is the read of the deduplicating round; each round is one statement
+        (cypher/ingest_identity_round.cypher), so a request whose profiles do not move meanwhile needs two.
         """
         urns = [doc["urn"] for doc in alias_docs]
+        session_id = session_doc["id"] if session_doc else None
         locked: set[str] = set()
-        aliases_created = not alias_docs
+        lock_now = sorted(self._named(first)[1])
+        created = False
         for _ in range(_MAX_LOCK_ROUNDS):
-            state = await self._repo.identity_state(
-                tx, session_id=session_id, urns=urns, claimed_id=claimed_id
+            row = await self._repo.identity_round(
+                tx,
+                events=[],
+                request_id="",
+                source_id="",
+                dialect="",
+                lock_ids=lock_now,
+                new_session=None if created else session_doc,
+                new_aliases=[] if created else alias_docs,
+                session_id=session_id,
+                urns=urns,
+                claimed_id=claimed_id,
+                limited_types=limited_types,
+                now=now,
             )
-            session_profile, alias_profiles, claimed_profile, _ = state
-            named = {p for p in (session_profile, claimed_profile, *alias_profiles.values()) if p}
-            if named - locked:
-                await self._repo.lock_profiles(tx, profile_ids=sorted(named - locked))
-                locked |= named
-            elif aliases_created:
-                return state
-            else:
-                await self._repo.upsert_aliases(tx, aliases=alias_docs, now=now)
-                aliases_created = True
+            locked |= set(lock_now)
+            created = True
+            aliases, named = self._named(row)
+            if named <= locked:
+                blocked = set(row["blocked"])
+                return (
+                    row["session_profile"],
+                    aliases,
+                    row["claimed_profile"],
+                    blocked,
+                    self._facts(row["profiles"]),
+                )
+            lock_now = sorted(named - locked)
         raise ProfilesKeptMoving(f"profiles still moving after {_MAX_LOCK_ROUNDS} lock rounds")
 
-    async def _facts(self, tx: AsyncManagedTransaction, profile_ids: set[str]) -> dict[str, ProfileFacts]:
+    @staticmethod
+    def _candidate_urns(batch: IngestBatch) -> list[str]:
+        return sorted({str(a) for a in batch.aliases} | {str(a) for ev in batch.events for a in ev.aliases})
+
+    @staticmethod
+    def _named(row: dict[str, Any]) -> tuple[dict[str, str | None], set[str]]:
+        """The aliases read (blocked ones left out) and every profile the read names."""
+        blocked = set(row["blocked"])
+        aliases = {urn: pid for urn, pid in row["aliases"] if urn not in blocked}
+        named = {p for p in (row["session_profile"], row["claimed_profile"], *aliases.values()) if p}
+        return aliases, named
+
+    @staticmethod
+    def _facts(rows: list[dict[str, Any]]) -> dict[str, ProfileFacts]:
         facts: dict[str, ProfileFacts] = {}
-        if not profile_ids:
-            return facts
-        rows = await self._repo.profile_facts(
-            tx, profile_ids=sorted(profile_ids), limited_types=sorted(self._limits)
-        )
         for rec in rows:
             limited: dict[str, set[str]] = {}
             for item in rec["limited"]:

@@ -25,7 +25,7 @@ class GraphRepository:
             result = await tx.run(self._q[name], params)
             return await result.data()
 
-    async def merge_events(
+    async def identity_round(
         self,
         tx: AsyncManagedTransaction,
         *,
@@ -33,89 +33,42 @@ class GraphRepository:
         request_id: str,
         source_id: str,
         dialect: str,
+        lock_ids: list[str],
+        new_session: dict[str, Any] | None,
+        new_aliases: list[dict[str, Any]],
+        session_id: str | None,
+        urns: list[str],
+        claimed_id: str | None,
+        limited_types: list[str],
         now: datetime,
-    ) -> list[dict[str, Any]]:
-        return await self.rows(
+    ) -> dict[str, Any]:
+        """One round of the lock protocol (`cypher/ingest_identity_round.cypher`): deduplicate `events`, lock
+        `lock_ids`, create the new session and aliases, then read the identity state and the facts of every
+        profile it names."""
+        rows = await self.rows(
             tx,
-            "ingest_merge_events",
+            "ingest_identity_round",
             events=events,
             request_id=request_id,
             source_id=source_id,
             dialect=dialect,
+            lock_ids=sorted(lock_ids),
+            new_session=new_session,
+            new_aliases=new_aliases,
+            session_id=session_id,
+            urns=urns,
+            claimed_id=claimed_id,
+            limited_types=limited_types,
             now=now,
         )
+        return rows[0]
 
-    async def upsert_session(
-        self,
-        tx: AsyncManagedTransaction,
-        *,
-        session_id: str,
-        source_id: str,
-        now: datetime,
-        first_seen: datetime | None,
-        last_seen: datetime | None,
-        profile_less: bool,
-        context_json: str,
-    ) -> None:
-        await self.rows(
-            tx,
-            "ingest_upsert_session",
-            session_id=session_id,
-            source_id=source_id,
-            now=now,
-            first_seen=first_seen,
-            last_seen=last_seen,
-            profile_less=profile_less,
-            context_json=context_json,
-        )
-
-    async def touch_session(
-        self,
-        tx: AsyncManagedTransaction,
-        *,
-        session_id: str,
-        first_seen: datetime | None,
-        last_seen: datetime | None,
-        profile_less: bool,
-    ) -> None:
-        await self.rows(
-            tx,
-            "ingest_touch_session",
-            session_id=session_id,
-            first_seen=first_seen,
-            last_seen=last_seen,
-            profile_less=profile_less,
-        )
-
-    async def upsert_aliases(
-        self, tx: AsyncManagedTransaction, *, aliases: list[dict[str, Any]], now: datetime
-    ) -> None:
-        await self.rows(tx, "ingest_upsert_aliases", aliases=aliases, now=now)
-
-    async def touch_aliases(self, tx: AsyncManagedTransaction, *, aliases: list[dict[str, Any]]) -> None:
-        await self.rows(tx, "ingest_touch_aliases", aliases=aliases)
-
-    async def identity_state(
-        self, tx: AsyncManagedTransaction, *, session_id: str | None, urns: list[str], claimed_id: str | None
-    ) -> tuple[str | None, dict[str, str | None], str | None, set[str]]:
-        """(session's profile, each alias's profile, the claimed id's profile, blocked aliases), committed."""
-        rows = await self.rows(
-            tx, "ingest_identity_state", session_id=session_id, urns=urns, claimed_id=claimed_id
-        )
-        row = rows[0]
-        blocked = set(row["blocked"])
-        aliases = {urn: pid for urn, pid in row["aliases"] if urn not in blocked}
-        return row["session_profile"], aliases, row["claimed_profile"], blocked
+    async def commit(self, tx: AsyncManagedTransaction, **params: Any) -> None:
+        """Carry out an identity plan (`cypher/ingest_commit.cypher`, which names its parameters)."""
+        await self.rows(tx, "ingest_commit", **params)
 
     async def lock_profiles(self, tx: AsyncManagedTransaction, *, profile_ids: list[str]) -> None:
         await self.rows(tx, "ingest_lock_profiles", profile_ids=sorted(profile_ids))
-
-    async def profile_facts(
-        self, tx: AsyncManagedTransaction, *, profile_ids: list[str], limited_types: list[str]
-    ) -> list[dict[str, Any]]:
-        return await self.rows(
-            tx, "ingest_profile_facts", profile_ids=sorted(profile_ids), limited_types=limited_types
-        )
 
     async def create_profile(self, tx: AsyncManagedTransaction, *, profile_id: str, now: datetime) -> None:
         await self.rows(tx, "create_profile", profile_id=profile_id, now=now)
@@ -155,16 +108,6 @@ class GraphRepository:
             event_id=event_id,
             now=now,
         )
-
-    async def bind_events(
-        self,
-        tx: AsyncManagedTransaction,
-        *,
-        events: list[dict[str, Any]],
-        session_id: str | None,
-        handle_id: str | None,
-    ) -> None:
-        await self.rows(tx, "bind_events", events=events, session_id=session_id, handle_id=handle_id)
 
     async def record_system_events(
         self, tx: AsyncManagedTransaction, *, events: list[dict[str, Any]], source_id: str, now: datetime

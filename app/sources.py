@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -34,10 +35,17 @@ def _source(row: dict[str, Any]) -> Source:
 
 
 class SourceService:
-    def __init__(self, driver: AsyncDriver, catalog: QueryCatalog, database: str) -> None:
+    def __init__(
+        self, driver: AsyncDriver, catalog: QueryCatalog, database: str, cache_seconds: float = 2.0
+    ) -> None:
         self._driver = driver
         self._q = catalog
         self._db = database
+        # Every ingestion request checks its source. A round trip of its own for that was a tenth of a
+        # small request's time, so a found source is remembered for `cache_seconds`: a change made through
+        # this process (update) shows at once, one made through another API process within that time.
+        self._cache_seconds = cache_seconds
+        self._cache: dict[str, tuple[float, Source]] = {}
 
     async def create(self, name: str, source_id: str | None = None) -> Source:
         request_id = str(uuid.uuid4())
@@ -60,6 +68,20 @@ class SourceService:
         )
         return [_source(r.data()) for r in records]
 
+    async def get_for_ingestion(self, source_id: str) -> Source | None:
+        """`get`, served from the short-lived cache when this process read the source a moment ago."""
+        hit = self._cache.get(source_id)
+        if hit is not None and time.monotonic() - hit[0] < self._cache_seconds:
+            return hit[1]
+        source = await self.get(source_id)
+        if source is None:
+            self._cache.pop(source_id, None)  # unknown ids are never cached: a flood of them stays small
+        else:
+            if len(self._cache) >= 10_000:
+                self._cache.clear()
+            self._cache[source_id] = (time.monotonic(), source)
+        return source
+
     async def get(self, source_id: str) -> Source | None:
         records, _, _ = await self._driver.execute_query(
             self._q["source_get"], id=source_id, database_=self._db, routing_="r"
@@ -72,4 +94,5 @@ class SourceService:
         records, _, _ = await self._driver.execute_query(
             self._q["source_update"], id=source_id, enabled=enabled, name=name, database_=self._db
         )
+        self._cache.pop(source_id, None)
         return _source(records[0].data()) if records else None

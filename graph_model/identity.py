@@ -58,6 +58,21 @@ def _fits(
     return None
 
 
+# The order in which a batch's evidence claims the batch when merge protection makes a choice: a login id
+# outranks an email, an email a phone, any of those an identifier of another kind, and a device's anonymous id
+# comes last, since shared devices (a family tablet, a shop kiosk) are where wrong merges come from. When a
+# kiosk's anonymous id (in the first shopper's profile) arrives with the next shopper's customer id, the
+# customer id's side wins, takes the new email with it, and the kiosk's link is the one refused.
+ALIAS_PRIORITY: tuple[str, ...] = ("user_id", "customer_id", "email", "phone")
+DEVICE_ALIAS_TYPES: frozenset[str] = frozenset({"anonymous_id", "device_id"})
+
+
+def alias_rank(alias_type: str) -> int:
+    if alias_type in ALIAS_PRIORITY:
+        return ALIAS_PRIORITY.index(alias_type)
+    return len(ALIAS_PRIORITY) + (1 if alias_type in DEVICE_ALIAS_TYPES else 0)
+
+
 def plan_identity(
     *,
     session_profile: str | None,
@@ -69,52 +84,65 @@ def plan_identity(
     """Decide the merges for one batch of evidence.
 
     The session's own profile is the anchor: a refused link never moves a session out of it. Then the
-    claimed profile id, then the aliases' profiles from the largest down, each joins if the union keeps every
-    limited alias type within its limit. Aliases seen for the first time join under the same rule; a refused
-    new alias gets a profile of its own (every alias belongs to exactly one profile).
+    claimed profile id, then the aliases by priority (`alias_rank`; the larger profile first within a rank):
+    an alias held by a profile brings that profile in, an alias seen for the first time comes itself, and
+    each joins if the group keeps every limited alias type within its limit. A refused new alias gets a
+    profile of its own (every alias belongs to exactly one profile); a refused profile keeps its members.
     """
     by_profile: dict[str, list[AliasUrn]] = {}
-    new_aliases: list[AliasUrn] = []
     for alias, pid in alias_profiles.items():
-        if pid is None:
-            new_aliases.append(alias)
-        else:
+        if pid is not None:
             by_profile.setdefault(pid, []).append(alias)
 
-    ordered: list[str] = []
+    # Evidence in the order it claims the batch: (profile id, None) brings a profile, (None, alias) a new alias.
+    ordered: list[tuple[str | None, AliasUrn | None]] = []
     for pid in (session_profile, claimed_profile):
-        if pid is not None and pid not in ordered:
-            ordered.append(pid)
-    rest = sorted(
-        (pid for pid in by_profile if pid not in ordered), key=lambda pid: (-profiles[pid].size, pid)
+        if pid is not None and (pid, None) not in ordered:
+            ordered.append((pid, None))
+    aliases_by_rank = sorted(
+        alias_profiles.items(),
+        key=lambda item: (
+            alias_rank(item[0].type),
+            -profiles[item[1]].size if item[1] is not None else 0,
+            item[1] or "",
+            item[0],
+        ),
     )
-    ordered.extend(rest)
+    for alias, pid in aliases_by_rank:
+        step = (pid, None) if pid is not None else (None, alias)
+        if step not in ordered:
+            ordered.append(step)
 
     group: list[str] = []
     held: dict[str, set[str]] = {}
-    refusals: list[Refusal] = []
-    for pid in ordered:
-        facts = profiles[pid]
-        exceeded = _fits(held, facts.limited, limits) if group else None
-        if exceeded is None:
-            group.append(pid)
-            for alias_type, values in facts.limited.items():
-                held.setdefault(alias_type, set()).update(values)
-        else:
-            for alias in by_profile.get(pid, []):
-                refusals.append(Refusal(alias, pid, exceeded, limits[exceeded]))
-
+    refused_profiles: set[str] = set()
     accepted_new: list[AliasUrn] = []
-    for alias in sorted(new_aliases):
-        adding = {alias.type: frozenset({alias.value})} if alias.type in limits else {}
-        exceeded = _fits(held, adding, limits)
-        if exceeded is None:
-            accepted_new.append(alias)
-            if adding:
-                held.setdefault(alias.type, set()).add(alias.value)
-        else:
-            refusals.append(Refusal(alias, None, exceeded, limits[exceeded]))
+    refusals: list[Refusal] = []
+    for pid, new_alias in ordered:
+        if pid is not None:
+            if pid in refused_profiles:
+                continue
+            facts = profiles[pid]
+            exceeded = _fits(held, facts.limited, limits) if group or accepted_new else None
+            if exceeded is None:
+                group.append(pid)
+                for alias_type, values in facts.limited.items():
+                    held.setdefault(alias_type, set()).update(values)
+            else:
+                refused_profiles.add(pid)
+                for alias in by_profile.get(pid, []):
+                    refusals.append(Refusal(alias, pid, exceeded, limits[exceeded]))
+        elif new_alias is not None:
+            adding = {new_alias.type: frozenset({new_alias.value})} if new_alias.type in limits else {}
+            exceeded = _fits(held, adding, limits)
+            if exceeded is None:
+                accepted_new.append(new_alias)
+                if adding:
+                    held.setdefault(new_alias.type, set()).add(new_alias.value)
+            else:
+                refusals.append(Refusal(new_alias, None, exceeded, limits[exceeded]))
 
+    accepted_new.sort()
     if not group:
         return IdentityPlan(None, [], {}, accepted_new, refusals)
     survivor = min(group, key=lambda pid: (-profiles[pid].size, pid))

@@ -198,6 +198,55 @@ def test_plan_claimed_profile_joins_session_profile() -> None:
     assert plan.survivor == "p9" and plan.merged == ["p3"] and plan.linked_by == {"p3": [E2]}
 
 
+KIOSK = make_alias("anonymous_id", "kiosk-1")
+
+
+def test_plan_kiosk_link_is_refused_when_the_next_shopper_brings_a_customer_id() -> None:
+    # The kiosk's anonymous id sits in the first shopper's profile (customer c1). The next shopper logs in
+    # on it with c2 and an email nobody has seen: c2 outranks the device, takes the email with it, and the
+    # kiosk's link is the one refused, so nothing of the first shopper's joins the second's profile.
+    plan = plan_identity(
+        session_profile=None,
+        claimed_profile=None,
+        alias_profiles={KIOSK: "p-first", C2: None, E2: None},
+        profiles={"p-first": facts("p-first", 12, customer_id={"c1"})},
+        limits=LIMITS,
+    )
+    assert plan.survivor is None and plan.merged == []
+    assert plan.new_aliases == [C2, E2]
+    assert [(r.alias, r.profile_id, r.alias_type) for r in plan.refusals] == [
+        (KIOSK, "p-first", "customer_id")
+    ]
+
+
+def test_plan_customer_id_profile_outranks_a_larger_device_profile() -> None:
+    plan = plan_identity(
+        session_profile=None,
+        claimed_profile=None,
+        alias_profiles={KIOSK: "p-kiosk", C2: "p-second"},
+        profiles={
+            "p-kiosk": facts("p-kiosk", 40, customer_id={"c1"}),
+            "p-second": facts("p-second", 3, customer_id={"c2"}),
+        },
+        limits=LIMITS,
+    )
+    assert plan.survivor == "p-second" and plan.merged == []
+    assert [(r.alias, r.profile_id) for r in plan.refusals] == [(KIOSK, "p-kiosk")]
+
+
+def test_plan_device_link_still_merges_when_no_limit_is_exceeded() -> None:
+    # Merge protection refuses only what a limit forbids: a shared anonymous id with no conflicting login
+    # id merges, as API.md's identity rules say (a profile is a connected component).
+    plan = plan_identity(
+        session_profile=None,
+        claimed_profile=None,
+        alias_profiles={KIOSK: "p-kiosk", E2: None},
+        profiles={"p-kiosk": facts("p-kiosk", 5, customer_id={"c1"})},
+        limits=LIMITS,
+    )
+    assert plan.survivor == "p-kiosk" and plan.new_aliases == [E2] and plan.refusals == []
+
+
 def test_alias_urn_is_hashable_and_ordered() -> None:
     assert sorted({AliasUrn("email", "b"), AliasUrn("email", "a")})[0].value == "a"
 

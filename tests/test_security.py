@@ -175,7 +175,7 @@ def test_metrics(client: TestClient[Any], source_id: str, admin: dict[str, str])
     assert delta("idgraph_merges_refused_total", dialect="tracardi") >= 1  # two user_ids: limit 1
     assert delta("idgraph_http_requests_total", route="/track", method="POST", status="200") >= 2
     assert delta("idgraph_profile_merges_total", dialect="tracardi") >= 1
-    assert delta("idgraph_neo4j_query_duration_seconds_count", query="ingest_merge_events") >= 2
+    assert delta("idgraph_neo4j_query_duration_seconds_count", query="ingest_identity_round") >= 2
     assert "/profiles/" not in after.replace("/profiles/{profile_id}", "")  # templates, never raw ids
 
 

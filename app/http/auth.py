@@ -33,7 +33,7 @@ def admin_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRou
 async def require_source(sources: SourceService, source_id: str | None) -> Source:
     if not source_id:
         raise ApiError(401, "no event source given (source.id, the path, X-Source-Id or a write key)")
-    source = await sources.get(source_id)
+    source = await sources.get_for_ingestion(source_id)
     if source is None:
         raise ApiError(401, f"unknown event source {source_id!r}")
     if not source.enabled:
