@@ -15,13 +15,19 @@ class QueryNotFound(KeyError):
     pass
 
 
+def _without_comment_lines(text: str) -> str:
+    """The statement without its whole-line `//` comments: they are for readers of the file, while the
+    driver sends the text with every run and Neo4j hashes all of it to find the cached plan."""
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("//")).strip()
+
+
 class QueryCatalog:
     def __init__(self, package: str = "cypher") -> None:
         self._texts: dict[str, LiteralString] = {}
         for entry in resources.files(package).iterdir():
             if not entry.name.endswith(".cypher"):
                 continue
-            text = entry.read_text(encoding="utf-8").strip()
+            text = _without_comment_lines(entry.read_text(encoding="utf-8"))
             if not text:
                 raise ValueError(f"cypher/{entry.name} is empty")
             # The text comes from a file shipped with the package, never from input.

@@ -40,7 +40,7 @@ class GraphRepository:
         urns: list[str],
         claimed_id: str | None,
         limited_types: list[str],
-        now: datetime,
+        now: str | None,
     ) -> dict[str, Any]:
         """One round of the lock protocol (`cypher/ingest_identity_round.cypher`): deduplicate `events`, lock
         `lock_ids`, create the new session and aliases, then read the identity state and the facts of every

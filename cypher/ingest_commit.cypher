@@ -18,17 +18,17 @@ CALL () {
   MERGE (s:Session {id: ns.id})
     ON CREATE SET
       s.source_id = $source_id,
-      s.created_at = $now,
-      s.first_seen = coalesce(ns.first_seen, $now),
-      s.last_seen = coalesce(ns.last_seen, $now),
+      s.created_at = datetime($now),
+      s.first_seen = coalesce(datetime(ns.first_seen), datetime($now)),
+      s.last_seen = coalesce(datetime(ns.last_seen), datetime($now)),
       s.profile_less = ns.profile_less,
       s.context_json = '{}'
   SET s._lock = true
   REMOVE s._lock
   WITH s, ns
   SET
-    s.first_seen = CASE WHEN ns.first_seen < s.first_seen THEN ns.first_seen ELSE s.first_seen END,
-    s.last_seen = CASE WHEN ns.last_seen > s.last_seen THEN ns.last_seen ELSE s.last_seen END,
+    s.first_seen = CASE WHEN datetime(ns.first_seen) < s.first_seen THEN datetime(ns.first_seen) ELSE s.first_seen END,
+    s.last_seen = CASE WHEN datetime(ns.last_seen) > s.last_seen THEN datetime(ns.last_seen) ELSE s.last_seen END,
     s.profile_less = s.profile_less AND ns.profile_less
 }
 CALL () {
@@ -38,13 +38,13 @@ CALL () {
   REMOVE a._lock
   WITH a, al
   SET
-    a.first_seen = CASE WHEN al.first_seen < a.first_seen THEN al.first_seen ELSE a.first_seen END,
-    a.last_seen = CASE WHEN al.last_seen > a.last_seen THEN al.last_seen ELSE a.last_seen END
+    a.first_seen = CASE WHEN datetime(al.first_seen) < a.first_seen THEN datetime(al.first_seen) ELSE a.first_seen END,
+    a.last_seen = CASE WHEN datetime(al.last_seen) > a.last_seen THEN datetime(al.last_seen) ELSE a.last_seen END
 }
 CALL () {
   UNWIND CASE WHEN $new_profile_id IS NULL THEN [] ELSE [$new_profile_id] END AS new_id
-  CREATE (p:Profile {id: new_id, created_at: $now, size: 1})
-  CREATE (:ProfileId {id: new_id, profile_id: new_id, created_at: $now})-[:BELONGS_TO]->(p)
+  CREATE (p:Profile {id: new_id, created_at: datetime($now), size: 1})
+  CREATE (:ProfileId {id: new_id, profile_id: new_id, created_at: datetime($now)})-[:BELONGS_TO]->(p)
 }
 OPTIONAL MATCH (p:Profile {id: $profile_id})
 CALL (p) {
@@ -76,20 +76,20 @@ CALL (anchor) {
     UNWIND $linked_urns AS urn
     MATCH (a:Alias {urn: urn})
     MERGE (anchor)-[r:HAS_ALIAS]->(a)
-      ON CREATE SET r.created_at = $now, r.event_id = $evidence_event_id
+      ON CREATE SET r.created_at = datetime($now), r.event_id = $evidence_event_id
   }
   CALL (anchor) {
     UNWIND $refused_urns AS urn
     MATCH (a:Alias {urn: urn})
     MERGE (anchor)-[r:REFUSED_ALIAS]->(a)
-      ON CREATE SET r.created_at = $now, r.event_id = $evidence_event_id
+      ON CREATE SET r.created_at = datetime($now), r.event_id = $evidence_event_id
   }
   CALL (anchor) {
     UNWIND $claimed_ids AS claimed_id
     MATCH (h:ProfileId {id: claimed_id})
     WHERE h <> anchor
     MERGE (anchor)-[r:CLAIMED]->(h)
-      ON CREATE SET r.created_at = $now
+      ON CREATE SET r.created_at = datetime($now)
   }
 }
 CALL (anchor) {
@@ -113,7 +113,7 @@ CALL () {
   UNWIND $system_events AS ev
   MATCH (h:ProfileId {id: ev.about_id})
   CREATE (e:Event:SystemEvent {
-    id: ev.id, key: 'system:' + ev.id, type: ev.type, system: true, time: $now, received_at: $now,
+    id: ev.id, key: 'system:' + ev.id, type: ev.type, system: true, time: datetime($now), received_at: datetime($now),
     source_id: $source_id, properties_json: ev.properties_json, linking_event_id: ev.linking_event_id
   })
   CREATE (e)-[:ABOUT]->(h)

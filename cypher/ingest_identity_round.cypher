@@ -19,8 +19,8 @@ CALL () {
       e.source_id = $source_id,
       e.dialect = $dialect,
       e.type = ev.type,
-      e.time = ev.time,
-      e.received_at = $now,
+      e.time = datetime(ev.time),
+      e.received_at = datetime($now),
       e.external_id = ev.external_id,
       e.session_id = ev.session_id,
       e.properties_json = ev.properties_json,
@@ -42,9 +42,9 @@ CALL () {
   MERGE (s:Session {id: ns.id})
     ON CREATE SET
       s.source_id = $source_id,
-      s.created_at = $now,
-      s.first_seen = coalesce(ns.first_seen, $now),
-      s.last_seen = coalesce(ns.last_seen, $now),
+      s.created_at = datetime($now),
+      s.first_seen = coalesce(datetime(ns.first_seen), datetime($now)),
+      s.last_seen = coalesce(datetime(ns.last_seen), datetime($now)),
       s.profile_less = ns.profile_less,
       s.context_json = '{}'
 }
@@ -54,9 +54,9 @@ CALL () {
     ON CREATE SET
       a.type = al.type,
       a.value = al.value,
-      a.created_at = $now,
-      a.first_seen = coalesce(al.first_seen, $now),
-      a.last_seen = coalesce(al.last_seen, $now)
+      a.created_at = datetime($now),
+      a.first_seen = coalesce(datetime(al.first_seen), datetime($now)),
+      a.last_seen = coalesce(datetime(al.last_seen), datetime($now))
 }
 OPTIONAL MATCH (:Session {id: $session_id})-[:BELONGS_TO]->(sp:Profile)
 CALL () {
