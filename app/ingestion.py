@@ -160,17 +160,22 @@ class IngestionService:
     async def _write(
         self, tx: AsyncManagedTransaction, batch: IngestBatch, rows: list[_EventRow], request_id: str
     ) -> IngestResult:
-        """Three round trips in the common case: deduplicate and read, lock and create, commit.
+        """Two round trips in the common case: one identity round (deduplicate, lock, create, read), then
+        the commit of the plan.
 
-        The round trips, not Neo4j's work, were most of the time a request took (bench/ingest.py), so every
-        step is one statement that does nothing for an empty parameter (see cypher/ingest_identity_round and
-        cypher/ingest_commit)."""
+        Round trips were most of the time a request took (bench/ingest.py: twelve statements in a row), so
+        every step is one statement that does nothing for an empty parameter (see
+        cypher/ingest_identity_round and cypher/ingest_commit)."""
         now = datetime.now(UTC)
         session_id = batch.session_id if batch.save_session else None
         limited_types = sorted(self._limits)
+        identity = not batch.profile_less
+        # The members as they are if every event is new, the usual case: then the first round can create
+        # them itself (see cypher/ingest_identity_round, step 3).
+        session_doc, aliases = self._members(batch, session_id, rows, now)
 
-        # 1. Deduplicate: only events this request creates go further. The same round reads the identity
-        #    state, so the profiles to lock are known before anything else is written.
+        # 1. Deduplicate (only events this request creates go further), lock the profiles the evidence
+        #    names, create the new members and read the identity state: one round trip.
         first = await self._repo.identity_round(
             tx,
             events=[_event_doc(r, batch.session_id, batch.client) for r in rows] if batch.save_events else [],
@@ -178,13 +183,14 @@ class IngestionService:
             source_id=batch.source_id,
             dialect=batch.dialect,
             lock_ids=[],
-            new_session=None,
-            new_aliases=[],
-            # Every alias the request may carry (some only on events that turn out to be repeats): locking
-            # one profile too many is harmless, and the exact set is read again once they are locked.
-            session_id=None if batch.profile_less else session_id,
-            urns=[] if batch.profile_less else self._candidate_urns(batch),
-            claimed_id=None if batch.profile_less else batch.claimed_profile_id,
+            lock_named=identity,
+            create_members=identity,
+            only_if_all_created=True,
+            new_session=session_doc,
+            new_aliases=[doc for _, doc in aliases],
+            session_id=session_id if identity else None,
+            urns=[doc["urn"] for _, doc in aliases] if identity else [],
+            claimed_id=batch.claimed_profile_id if identity else None,
             limited_types=limited_types,
             now=_iso(now),
         )
@@ -196,18 +202,8 @@ class IngestionService:
         fresh = [r for r in rows if outcome[r.key][1]]
         duplicates = len(rows) - len(fresh)
         saved = len(fresh) if batch.save_events else 0
-        times = [r.event.time for r in fresh]
-        first_seen, last_seen = (min(times), max(times)) if times else (None, None)
-        session_doc = (
-            {
-                "id": session_id,
-                "first_seen": _iso(first_seen),
-                "last_seen": _iso(last_seen),
-                "profile_less": batch.profile_less,
-            }
-            if session_id is not None
-            else None
-        )
+        if len(fresh) < len(rows):  # repeats: the members are what the created events say
+            session_doc, aliases = self._members(batch, session_id, fresh, now)
         commit: dict[str, Any] = {
             "source_id": batch.source_id,
             "now": _iso(now),
@@ -231,18 +227,15 @@ class IngestionService:
             await self._repo.commit(tx, **commit)
             return IngestResult(None, session_id, event_ids, saved, duplicates)
 
-        # 2. Aliases: the request's own and those of the events it created. Lock every profile involved
-        #    (the session's, the aliases', the claimed id's), creating the new members once those locks are
-        #    held.
-        aliases = self._aliases(batch.aliases, fresh, first_seen, last_seen, now)
-        alias_docs = [doc for _, doc in aliases]
+        # 2. Until every profile involved (the session's, the aliases', the claimed id's) is locked and the
+        #    new members exist, more rounds: usually none.
         state = await self._lock_involved(
-            tx, first, session_doc, alias_docs, batch.claimed_profile_id, limited_types, now
+            tx, first, session_doc, [doc for _, doc in aliases], batch.claimed_profile_id, limited_types, now
         )
         session_profile, alias_profiles, claimed_profile, blocked, facts = state
         if blocked:  # blocked after the fact: seen, but never identity again
             aliases = [(a, doc) for a, doc in aliases if doc["urn"] not in blocked]
-            alias_docs = [doc for _, doc in aliases]
+        alias_docs = [doc for _, doc in aliases]
         by_urn = {str(alias): alias for alias, _ in aliases}
         plan = plan_identity(
             session_profile=session_profile,
@@ -336,19 +329,30 @@ class IngestionService:
         Every writer takes profile locks before it writes a member, and a member moves only under its
         profile's lock; so after locking what a read named, the next read either names the same profiles
         (stable) or the survivor of a merge that committed in between, which is locked next. New members
-        (the session, aliases) are created only once the profiles the first read named are locked, and read
-        again after: another writer may have created one of them first. Locks taken in a later round can
-        deadlock; Neo4j detects that and the driver retries the whole transaction.
+        (the session, aliases) are created only once the profiles named are locked, and read again after:
+        another writer may have created one of them first. Locks taken in a later round can deadlock; Neo4j
+        detects that and the driver retries the whole transaction.
 
-        `first` is the read of the deduplicating round; each round is one statement
-        (cypher/ingest_identity_round.cypher), so a request whose profiles do not move meanwhile needs two.
+        `first` is the request's first round, which has done one such step already (and created the new
+        members unless an event was a repeat); each further round is one statement too
+        (cypher/ingest_identity_round.cypher).
         """
         urns = [doc["urn"] for doc in alias_docs]
         session_id = session_doc["id"] if session_doc else None
-        locked: set[str] = set()
-        lock_now = sorted(self._named(first)[1])
-        created = False
+        row = first
+        locked: set[str] = set(first["locked"])
+        created: bool = first["created"]
         for _ in range(_MAX_LOCK_ROUNDS):
+            aliases, named = self._named(row)
+            if created and named <= locked:
+                return (
+                    row["session_profile"],
+                    aliases,
+                    row["claimed_profile"],
+                    set(row["blocked"]),
+                    self._facts(row["profiles"]),
+                )
+            lock_now = sorted(named - locked)
             row = await self._repo.identity_round(
                 tx,
                 events=[],
@@ -356,8 +360,11 @@ class IngestionService:
                 source_id="",
                 dialect="",
                 lock_ids=lock_now,
-                new_session=None if created else session_doc,
-                new_aliases=[] if created else alias_docs,
+                lock_named=False,
+                create_members=not created,
+                only_if_all_created=False,
+                new_session=session_doc,
+                new_aliases=alias_docs,
                 session_id=session_id,
                 urns=urns,
                 claimed_id=claimed_id,
@@ -366,22 +373,7 @@ class IngestionService:
             )
             locked |= set(lock_now)
             created = True
-            aliases, named = self._named(row)
-            if named <= locked:
-                blocked = set(row["blocked"])
-                return (
-                    row["session_profile"],
-                    aliases,
-                    row["claimed_profile"],
-                    blocked,
-                    self._facts(row["profiles"]),
-                )
-            lock_now = sorted(named - locked)
         raise ProfilesKeptMoving(f"profiles still moving after {_MAX_LOCK_ROUNDS} lock rounds")
-
-    @staticmethod
-    def _candidate_urns(batch: IngestBatch) -> list[str]:
-        return sorted({str(a) for a in batch.aliases} | {str(a) for ev in batch.events for a in ev.aliases})
 
     @staticmethod
     def _named(row: dict[str, Any]) -> tuple[dict[str, str | None], set[str]]:
@@ -405,33 +397,43 @@ class IngestionService:
         return facts
 
     @staticmethod
-    def _aliases(
-        request_aliases: Sequence[AliasUrn],
-        fresh: list[_EventRow],
-        first: datetime | None,
-        last: datetime | None,
-        now: datetime,
-    ) -> list[tuple[AliasUrn, dict[str, Any]]]:
-        seen: dict[AliasUrn, list[datetime]] = {a: [] for a in request_aliases}
-        for row in fresh:
+    def _members(
+        batch: IngestBatch, session_id: str | None, events: list[_EventRow], now: datetime
+    ) -> tuple[dict[str, Any] | None, list[tuple[AliasUrn, dict[str, Any]]]]:
+        """The session and the aliases `events` (the events that count) and the request make known, with
+        the first/last seen their times give."""
+        times = [r.event.time for r in events]
+        first, last = (min(times), max(times)) if times else (None, None)
+        session = (
+            {
+                "id": session_id,
+                "first_seen": _iso(first),
+                "last_seen": _iso(last),
+                "profile_less": batch.profile_less,
+            }
+            if session_id is not None
+            else None
+        )
+        seen: dict[AliasUrn, list[datetime]] = {a: [] for a in batch.aliases}
+        for row in events:
             for alias in row.event.aliases:
                 seen.setdefault(alias, []).append(row.event.time)
-        docs = []
+        aliases = []
         for alias in sorted(seen):
-            times = seen[alias] or [t for t in (first, last) if t] or [now]
-            docs.append(
+            alias_times = seen[alias] or [t for t in (first, last) if t] or [now]
+            aliases.append(
                 (
                     alias,
                     {
                         "urn": str(alias),
                         "type": alias.type,
                         "value": alias.value,
-                        "first_seen": _iso(min(times)),
-                        "last_seen": _iso(max(times)),
+                        "first_seen": _iso(min(alias_times)),
+                        "last_seen": _iso(max(alias_times)),
                     },
                 )
             )
-        return docs
+        return session, aliases
 
     @staticmethod
     def _merge_records(plan: IdentityPlan, survivor: str, fresh: list[_EventRow]) -> list[MergeRecord]:

@@ -34,6 +34,9 @@ class GraphRepository:
         source_id: str,
         dialect: str,
         lock_ids: list[str],
+        lock_named: bool,
+        create_members: bool,
+        only_if_all_created: bool,
         new_session: dict[str, Any] | None,
         new_aliases: list[dict[str, Any]],
         session_id: str | None,
@@ -43,8 +46,8 @@ class GraphRepository:
         now: str | None,
     ) -> dict[str, Any]:
         """One round of the lock protocol (`cypher/ingest_identity_round.cypher`): deduplicate `events`, lock
-        `lock_ids`, create the new session and aliases, then read the identity state and the facts of every
-        profile it names."""
+        `lock_ids` (and with `lock_named` the profiles the evidence names), create the new session and
+        aliases, then read the identity state and the facts of every profile it names."""
         rows = await self.rows(
             tx,
             "ingest_identity_round",
@@ -53,6 +56,9 @@ class GraphRepository:
             source_id=source_id,
             dialect=dialect,
             lock_ids=sorted(lock_ids),
+            lock_named=lock_named,
+            create_members=create_members,
+            only_if_all_created=only_if_all_created,
             new_session=new_session,
             new_aliases=new_aliases,
             session_id=session_id,

@@ -1,12 +1,16 @@
 // One round of the ingestion's lock protocol (app/ingestion.py, IngestionService._lock_involved) in one round
-// trip. Each step does nothing when its parameter is empty, so the first round deduplicates and reads, and
-// the later ones lock, create and read:
+// trip. Each step does nothing when its parameter is empty or false. The first round of a request runs them
+// all, which is the whole protocol unless a merge moves a member meanwhile; a later round locks what the
+// previous one named, creates what the first could not, and reads again:
 //  1. deduplicate the request's events on their unique key: a repeat MERGEs onto the stored event and comes
 //     back with created = false;
-//  2. take the locks of $lock_ids, the profiles an earlier round named (a profile's lock is the write lock of
-//     its id handle, see ingest_lock_profiles), in the id order the caller sorted them in;
-//  3. create the session and the aliases that are new. Existing ones are not touched here; their times are
-//     widened in ingest_commit, under their profile's lock;
+//  2. lock profiles, in id order (a profile's lock is the write lock of its id handle, see
+//     ingest_lock_profiles): $lock_ids, named by an earlier round, and with $lock_named the profiles the
+//     session, the aliases and the claimed id belong to now;
+//  3. create the session and the aliases that are new, once those locks are held. Existing ones are not
+//     touched here; their times are widened in ingest_commit, under their profile's lock. With
+//     $only_if_all_created the step is skipped when an event was a repeat: the caller built the members'
+//     first/last seen from all events, and only created events may count (it creates them next round);
 //  4. read where the session, each alias and the claimed id belong now, and what merge protection and
 //     union by size need of each profile named: its size and its aliases of the limited types (a seek on
 //     the (profile_id, type) index). The caller trusts the answer once every profile named is locked.
@@ -38,7 +42,27 @@ CALL () {
   REMOVE h._lock
 }
 CALL () {
-  UNWIND CASE WHEN $new_session IS NULL THEN [] ELSE [$new_session] END AS ns
+  UNWIND CASE WHEN $lock_named THEN [1] ELSE [] END AS go
+  OPTIONAL MATCH (:Session {id: $session_id})-[:BELONGS_TO]->(sp:Profile)
+  OPTIONAL MATCH (:ProfileId {id: $claimed_id})-[:BELONGS_TO]->(cp:Profile)
+  CALL () {
+    UNWIND $urns AS urn
+    MATCH (:Alias {urn: urn})-[:BELONGS_TO]->(p:Profile)
+    RETURN collect(p.id) AS alias_profiles
+  }
+  UNWIND [sp.id, cp.id] + alias_profiles AS pid
+  WITH DISTINCT pid
+  WHERE pid IS NOT NULL
+  WITH pid
+  ORDER BY pid
+  MATCH (h:ProfileId {id: pid})
+  SET h._lock = true
+  REMOVE h._lock
+  RETURN collect(pid) AS locked
+}
+WITH stored, locked, $create_members AND (NOT $only_if_all_created OR all(x IN stored WHERE x.created)) AS create
+CALL (create) {
+  UNWIND CASE WHEN create AND $new_session IS NOT NULL THEN [$new_session] ELSE [] END AS ns
   MERGE (s:Session {id: ns.id})
     ON CREATE SET
       s.source_id = $source_id,
@@ -48,8 +72,8 @@ CALL () {
       s.profile_less = ns.profile_less,
       s.context_json = '{}'
 }
-CALL () {
-  UNWIND $new_aliases AS al
+CALL (create) {
+  UNWIND CASE WHEN create THEN $new_aliases ELSE [] END AS al
   MERGE (a:Alias {urn: al.urn})
     ON CREATE SET
       a.type = al.type,
@@ -77,4 +101,5 @@ CALL (sp, cp, aliases) {
   }
   RETURN collect({id: p.id, size: p.size, limited: limited}) AS profiles
 }
-RETURN stored, sp.id AS session_profile, aliases, blocked, cp.id AS claimed_profile, profiles
+RETURN stored, locked, create AS created, sp.id AS session_profile, aliases, blocked, cp.id AS claimed_profile,
+       profiles

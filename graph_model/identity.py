@@ -94,7 +94,8 @@ def plan_identity(
         if pid is not None:
             by_profile.setdefault(pid, []).append(alias)
 
-    # Evidence in the order it claims the batch: (profile id, None) brings a profile, (None, alias) a new alias.
+    # Evidence in the order it claims the batch: (profile id, None) brings a profile, (None, alias) a new
+    # alias.
     ordered: list[tuple[str | None, AliasUrn | None]] = []
     for pid in (session_profile, claimed_profile):
         if pid is not None and (pid, None) not in ordered:

@@ -192,6 +192,24 @@ def test_dedup_by_event_id_per_source(client: Client, source_id: str, admin: dic
     assert third["events"]["saved"] == 1
 
 
+def test_a_repeated_event_links_nothing_new(client: Client, source_id: str, admin: dict[str, str]) -> None:
+    # A client retry that (wrongly) carries other data under a stored event id is a duplicate: neither its
+    # email nor its new session may enter the graph, even though the request's first round sees its
+    # members before it knows the event is a repeat.
+    event_id, first_email, other_email = unique("ev"), f"{unique('a')}@x.io", f"{unique('b')}@x.io"
+    body = minimal(source_id, unique("sess"))
+    body["events"] = [{"type": "identify", "id": event_id, "properties": {"email": first_email}}]
+    first = track(client, body).json()
+    body["events"][0]["properties"]["email"] = other_email
+    body["events"].append({"type": "page-view", "id": unique("ev")})
+    again = track(client, body).json()
+    assert again["events"]["saved"] == 1 and again["events"]["duplicates"] == 1
+    assert client.get(f"/aliases/urn:email:{other_email}", headers=admin).status_code == 404
+    assert again["profile"]["id"] == first["profile"]["id"]
+    owner = client.get(f"/aliases/urn:email:{first_email}", headers=admin).json()["profile"]["id"]
+    assert owner == first["profile"]["id"]
+
+
 def test_unknown_and_disabled_sources(client: Client, source_id: str, admin: dict[str, str]) -> None:
     r = track(client, minimal("no-such-source", unique("sess")))
     assert r.status_code == 401 and r.headers["content-type"].startswith("application/problem+json")
