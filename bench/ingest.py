@@ -8,12 +8,16 @@ app.main:app_from_env` (one worker, what `idgraph serve` runs) on a free 127.0.0
 new visitor: a new session with `batch` page-view events and one `urn:anonymous_id` alias, so the server
 creates a session, an alias, a profile and its id handle, and the events bound to the session.
 
-- `http`: concurrent clients (httpx) POST /track with `batch` events (1 or 100);
+- `http`: concurrent clients POST /track with `batch` events (1 or 100), each on a keep-alive connection of
+  bench/loadgen.py (a minimal client: the generator shares the two cores with the API and Neo4j, and httpx
+  alone took about 1.5 ms of CPU per request);
 - `raw`: the same clients' worth of concurrency writes the same delta (events MERGEd on their dedup key with
   the same properties, session, alias, profile, handle, BELONGS_TO / HAS_ALIAS / BOUND_TO) with one
   statement per request, `bench/ingest_cypher/raw_track.cypher`, through the same async driver, no HTTP.
 
-The two alternate (http, raw, http, raw) for each batch size, after a warm-up of each; the figure is the
+The two alternate (http, raw, http, raw) for each batch size, after a warm-up of each (20 s: a fresh Neo4j
+keeps compiling the statements' code paths for a while, and the app's statements are larger than the raw
+one, so a short warm-up measured the JIT rather than the app); the figure is the
 ratio of the medians of events/s. The API process's RSS is sampled during the HTTP phases (`api_rss_mb`: the
 largest sample), and its CPU time per event is reported. The machine is shared: read ratios, not absolutes.
 """
@@ -44,6 +48,9 @@ from neo4j import AsyncDriver, AsyncGraphDatabase
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from loadgen import KeepAliveConnection  # noqa: E402
 
 from app import neo4j_local  # noqa: E402
 from graph_model.enrichment import event_fields  # noqa: E402
@@ -217,18 +224,19 @@ async def phase(
     work = Workload(batch)
     rss: list[float] = []
     errors = 0
+    connections: asyncio.Queue[KeepAliveConnection] = asyncio.Queue()
     if mode == "http":
-        client = httpx.AsyncClient(
-            base_url=server.url,
-            headers={"content-type": "application/json"},
-            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
-            timeout=60,
-        )
+        for _ in range(concurrency):
+            connections.put_nowait(KeepAliveConnection("127.0.0.1", server.port))
 
         async def call() -> None:
             nonlocal errors
-            response = await client.post("/track", content=work.track_body(work.visit()))
-            if response.status_code != 200:
+            connection = await connections.get()
+            try:
+                status, _ = await connection.post("/track", work.track_body(work.visit()))
+            finally:
+                connections.put_nowait(connection)
+            if status != 200:
                 errors += 1
 
     else:
@@ -247,8 +255,8 @@ async def phase(
         requests, elapsed = await drive(call, concurrency, seconds)
     finally:
         sampler.cancel()
-        if mode == "http":
-            await client.aclose()
+        while not connections.empty():
+            await connections.get_nowait().close()
     cpu = cpu_seconds(server.pid) - cpu0
     events = requests * batch
     return {
@@ -324,7 +332,7 @@ def main() -> None:
     parser.add_argument("--batches", type=int, nargs="+", default=[100, 1])
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=12.0, help="length of each measured phase")
-    parser.add_argument("--warmup", type=float, default=6.0)
+    parser.add_argument("--warmup", type=float, default=20.0)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument(
         "--profile", action="store_true", help="run the API under pyinstrument (no json written)"
