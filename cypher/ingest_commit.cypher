@@ -4,7 +4,9 @@
 //  1. the session: created if new (a profile-less batch's), its first/last seen widened to this batch's event
 //     times, profile_less cleared once a batch binds it to a profile;
 //  2. the aliases' first/last seen widened. (1 and 2 lock first, a throwaway property write, so the values
-//     compared are the committed ones, never a stale read that would lose a concurrent update);
+//     compared are the committed ones, never a stale read that would lose a concurrent update. Members this
+//     request created, their created_at being its $now, already hold its times and are skipped: the lock
+//     and the writes were a quarter of the statement's time for a new visitor);
 //  3. a new profile and its id handle, when the plan has no survivor;
 //  4. members with no profile yet (the session, aliases seen for the first time) bound to the profile;
 //  5. the evidence that holds the component together, kept so it can be explained and re-derived: the
@@ -23,6 +25,8 @@ CALL () {
       s.last_seen = coalesce(datetime(ns.last_seen), datetime($now)),
       s.profile_less = ns.profile_less,
       s.context_json = '{}'
+  WITH s, ns
+  WHERE NOT coalesce(s.created_at = datetime($now), false)
   SET s._lock = true
   REMOVE s._lock
   WITH s, ns
@@ -34,6 +38,7 @@ CALL () {
 CALL () {
   UNWIND $touch_aliases AS al
   MATCH (a:Alias {urn: al.urn})
+  WHERE NOT coalesce(a.created_at = datetime($now), false)
   SET a._lock = true
   REMOVE a._lock
   WITH a, al

@@ -284,6 +284,30 @@ def test_admin_token_required_for_queries_and_sources(client: Client, admin: dic
     assert client.get("/sources", headers=admin).status_code == 200
 
 
+def test_later_requests_widen_session_and_alias_times(
+    client: Client, source_id: str, admin: dict[str, str]
+) -> None:
+    # The first request creates the session and the alias with its own times; later ones widen them (the
+    # commit skips the members a request created itself, so this is the path that must still write).
+    session_id, device = unique("sess"), f"urn:device_id:{unique('d')}"
+
+    def at(*times: str) -> dict[str, Any]:
+        return minimal(
+            source_id,
+            session_id,
+            aliases=[device],
+            events=[{"type": "page-view", "id": unique("ev"), "time": t} for t in times],
+        )
+
+    track(client, at("2025-06-01T10:00:00Z", "2025-06-01T10:05:00Z"))
+    track(client, at("2025-06-01T09:00:00Z", "2025-06-01T11:00:00Z"))
+    track(client, at("2025-06-01T10:30:00Z"))
+    session = client.get(f"/sessions/{session_id}", headers=admin).json()
+    alias = client.get(f"/aliases/{device}", headers=admin).json()
+    for seen in (session, alias):
+        assert (seen["first_seen"], seen["last_seen"]) == ("2025-06-01T09:00:00Z", "2025-06-01T11:00:00Z")
+
+
 def test_alias_lookup_is_normalised(client: Client, source_id: str, admin: dict[str, str]) -> None:
     local = unique("someone")
     out = track(client, minimal(source_id, unique("sess"), aliases=[f"urn:email:{local}@gmail.com"])).json()
