@@ -43,9 +43,11 @@ from graph_model.urn import parse_urn  # noqa: E402
 
 BIG_SIZES = (10, 1_000, 100_000)
 SMALL = 10
+WARMUP_MERGES = 40
+LOOKUP_ROUNDS = 8
 MERGES_PER_SIZE = 7
 ALIASES_PER_SESSION = 100
-LOOKUPS = 400
+LOOKUPS = 4000  # per concurrency level; with 400, p99 was the 4th-slowest sample: one GC pause
 DB = "neo4j"
 QUERIES = {p.stem: p.read_text() for p in (Path(__file__).parent / "identity_cypher").glob("*.cypher")}
 
@@ -87,6 +89,12 @@ def link_batch(a: str, b: str) -> IngestBatch:
 
 async def merges(driver: Any, ingestion: IngestionService) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    # Warm Neo4j's JIT on the merge path first: measured cold, the first size (10) came out slowest, twice
+    # the 100k side, which said nothing about how merge cost grows.
+    for i in range(WARMUP_MERGES):
+        _, left = await seed(driver, SMALL, f"warm-a{i}-{uuid.uuid4().hex[:6]}")
+        _, right = await seed(driver, SMALL, f"warm-b{i}-{uuid.uuid4().hex[:6]}")
+        await ingestion.ingest(link_batch(left[0], right[0]))
     for size in BIG_SIZES:
         big_id, big_urns = await seed(driver, size, f"big{size}-{uuid.uuid4().hex[:6]}")
         times = []
@@ -137,9 +145,11 @@ async def lookups(driver: Any, read: ReadService, urns: list[str], concurrency: 
     for _ in range(50):  # warm-up
         await app_lookup(random.choice(urns))
         await bare_lookup(random.choice(urns))
-    for round_ in range(4):  # alternate so drift hits both
+    for round_ in range(LOOKUP_ROUNDS):  # alternate so drift hits both
         for kind, fn in (("app", app_lookup), ("bare", bare_lookup))[:: 1 if round_ % 2 == 0 else -1]:
-            await asyncio.gather(*(timed(kind, fn, random.choice(urns)) for _ in range(LOOKUPS // 4)))
+            await asyncio.gather(
+                *(timed(kind, fn, random.choice(urns)) for _ in range(LOOKUPS // LOOKUP_ROUNDS))
+            )
     res: dict[str, Any] = {}
     for kind, values in timings.items():
         res[kind] = {"p50_ms": pct(values, 0.5), "p99_ms": pct(values, 0.99), "n": len(values)}
