@@ -213,6 +213,9 @@ def test_a_repeated_event_links_nothing_new(client: Client, source_id: str, admi
 def test_unknown_and_disabled_sources(client: Client, source_id: str, admin: dict[str, str]) -> None:
     r = track(client, minimal("no-such-source", unique("sess")))
     assert r.status_code == 401 and r.headers["content-type"].startswith("application/problem+json")
+    # Used a moment ago, so the source is in this process's short-lived cache: disabling it must still
+    # take effect at once.
+    assert track(client, minimal(source_id, unique("sess"))).status_code == 200
     assert (
         client.patch(f"/sources/{source_id}", json={"enabled": False}, headers=admin).json()["enabled"]
         is False
