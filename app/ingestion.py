@@ -92,6 +92,26 @@ def _iso(when: datetime | None) -> str | None:
     return None if when is None else when.isoformat()
 
 
+def _commit_params(source_id: str, now: datetime, session: dict[str, Any] | None) -> dict[str, Any]:
+    """The parameters of cypher/ingest_commit.cypher with every step empty: callers fill in what applies."""
+    return {
+        "source_id": source_id,
+        "now": _iso(now),
+        "session": session,
+        "session_id": session["id"] if session else None,
+        "touch_aliases": [],
+        "new_profile_id": None,
+        "profile_id": None,
+        "attach_urns": [],
+        "linked_urns": [],
+        "refused_urns": [],
+        "claimed_ids": [],
+        "evidence_event_id": None,
+        "bind_events": [],
+        "system_events": [],
+    }
+
+
 class IngestionService:
     def __init__(
         self, driver: AsyncDriver, repository: GraphRepository, database: str, merge_limits: dict[str, int]
@@ -204,22 +224,7 @@ class IngestionService:
         saved = len(fresh) if batch.save_events else 0
         if len(fresh) < len(rows):  # repeats: the members are what the created events say
             session_doc, aliases = self._members(batch, session_id, fresh, now)
-        commit: dict[str, Any] = {
-            "source_id": batch.source_id,
-            "now": _iso(now),
-            "session": session_doc,
-            "session_id": session_id,
-            "touch_aliases": [],
-            "new_profile_id": None,
-            "profile_id": None,
-            "attach_urns": [],
-            "linked_urns": [],
-            "refused_urns": [],
-            "claimed_ids": [],
-            "evidence_event_id": None,
-            "bind_events": [],
-            "system_events": [],
-        }
+        commit = _commit_params(batch.source_id, now, session_doc)
 
         if batch.profile_less:
             if batch.save_events:
@@ -254,7 +259,7 @@ class IngestionService:
             await self._repo.merge_components(tx, survivor_id=profile_id, merged_ids=sorted(plan.merged))
         for refusal in plan.refusals:
             if refusal.profile_id is None:  # a new alias that may not join: it starts a profile of its own
-                await self._own_profile(tx, refusal.alias, now)
+                await self._own_profile(tx, refusal.alias, batch.source_id, now)
 
         refused = plan.refused_aliases
         kept = set(by_urn.values())
@@ -297,21 +302,21 @@ class IngestionService:
             linked_urns,
         )
 
-    async def _own_profile(self, tx: AsyncManagedTransaction, alias: AliasUrn, now: datetime) -> None:
+    async def _own_profile(
+        self, tx: AsyncManagedTransaction, alias: AliasUrn, source_id: str, now: datetime
+    ) -> None:
         """A profile for a new alias merge protection kept out; its id handle names the alias as evidence,
         so the new component holds together when it is re-derived."""
-        own_id = str(uuid.uuid4())
-        await self._repo.create_profile(tx, profile_id=own_id, now=now)
-        await self._repo.attach_to_profile(tx, profile_id=own_id, alias_urns=[str(alias)], session_id=None)
-        await self._repo.link_evidence(
+        own_id, urns = str(uuid.uuid4()), [str(alias)]
+        await self._repo.commit(
             tx,
-            session_id=None,
-            handle_id=own_id,
-            linked_urns=[str(alias)],
-            refused_urns=[],
-            claimed_ids=[],
-            event_id=None,
-            now=now,
+            **{
+                **_commit_params(source_id, now, None),
+                "new_profile_id": own_id,
+                "profile_id": own_id,
+                "attach_urns": urns,
+                "linked_urns": urns,
+            },
         )
 
     async def _lock_involved(

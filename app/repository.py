@@ -76,44 +76,10 @@ class GraphRepository:
     async def lock_profiles(self, tx: AsyncManagedTransaction, *, profile_ids: list[str]) -> None:
         await self.rows(tx, "ingest_lock_profiles", profile_ids=sorted(profile_ids))
 
-    async def create_profile(self, tx: AsyncManagedTransaction, *, profile_id: str, now: datetime) -> None:
-        await self.rows(tx, "create_profile", profile_id=profile_id, now=now)
-
     async def merge_components(
         self, tx: AsyncManagedTransaction, *, survivor_id: str, merged_ids: list[str]
     ) -> None:
         await self.rows(tx, "merge_components", survivor_id=survivor_id, merged_ids=merged_ids)
-
-    async def attach_to_profile(
-        self, tx: AsyncManagedTransaction, *, profile_id: str, alias_urns: list[str], session_id: str | None
-    ) -> None:
-        await self.rows(
-            tx, "attach_to_profile", profile_id=profile_id, alias_urns=alias_urns, session_id=session_id
-        )
-
-    async def link_evidence(
-        self,
-        tx: AsyncManagedTransaction,
-        *,
-        session_id: str | None,
-        handle_id: str | None,
-        linked_urns: list[str],
-        refused_urns: list[str],
-        claimed_ids: list[str],
-        event_id: str | None,
-        now: datetime,
-    ) -> None:
-        await self.rows(
-            tx,
-            "link_evidence",
-            session_id=session_id,
-            handle_id=handle_id,
-            linked_urns=linked_urns,
-            refused_urns=refused_urns,
-            claimed_ids=claimed_ids,
-            event_id=event_id,
-            now=now,
-        )
 
     async def record_system_events(
         self, tx: AsyncManagedTransaction, *, events: list[dict[str, Any]], source_id: str, now: datetime
