@@ -128,6 +128,21 @@ def _event_view(r: dict[str, Any], profile_id: str | None) -> EventView:
     )
 
 
+def _session_view(r: dict[str, Any], profile_id: str | None) -> SessionView:
+    """A session row (the columns session_get and profile_sessions_page return) as the API shows it."""
+    return SessionView(
+        id=r["id"],
+        source_id=r["source_id"],
+        profile=Ref(profile_id),
+        profile_less=bool(r["profile_less"]),
+        aliases=r["aliases"],
+        event_count=r["event_count"],
+        created_at=native(r["created_at"]),
+        first_seen=native(r["first_seen"]),
+        last_seen=native(r["last_seen"]),
+    )
+
+
 class ReadQueries:
     """Read-only services: run a catalog query on a reader and return its rows as dicts."""
 
@@ -226,20 +241,7 @@ class ReadService(ReadQueries):
         if not rows:
             return None
         live_id = rows[0]["profile_id"]
-        items = [
-            SessionView(
-                id=r["id"],
-                source_id=r["source_id"],
-                profile=Ref(live_id),
-                profile_less=bool(r["profile_less"]),
-                aliases=r["aliases"],
-                event_count=r["event_count"],
-                created_at=native(r["created_at"]),
-                first_seen=native(r["first_seen"]),
-                last_seen=native(r["last_seen"]),
-            )
-            for r in rows[0]["items"]
-        ]
+        items = [_session_view(r, live_id) for r in rows[0]["items"]]
         more = len(items) > limit
         items = items[:limit]
         last = items[-1] if more else None
@@ -251,18 +253,7 @@ class ReadService(ReadQueries):
         rows = await self._rows("session_get", id=session_id)
         if not rows:
             return None
-        r = rows[0]
-        return SessionView(
-            id=r["id"],
-            source_id=r["source_id"],
-            profile=Ref(r["profile_id"]),
-            profile_less=bool(r["profile_less"]),
-            aliases=r["aliases"],
-            event_count=r["event_count"],
-            created_at=native(r["created_at"]),
-            first_seen=native(r["first_seen"]),
-            last_seen=native(r["last_seen"]),
-        )
+        return _session_view(rows[0], rows[0]["profile_id"])
 
     async def event(self, event_id: str) -> EventView | None:
         rows = await self._rows("event_get", id=event_id)
