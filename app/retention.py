@@ -13,6 +13,7 @@ or identified after it was found survives. Run by `idgraph purge` and by a perio
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, LiteralString
 
@@ -74,44 +75,47 @@ class RetentionService:
         report = PurgeReport(cutoff)
         async with self._driver.session(database=self._database) as session:
             # Anonymous profiles, a bounded batch at a time.
-            while True:
-                ids = await session.execute_read(
-                    _ids, self._q["purge_find_anonymous_profiles"], cutoff=cutoff, limit=self._batch
-                )
-                if not ids:
-                    break
-                report.events += await self._drain_events(
-                    session, "purge_anonymous_profile_events", ids, cutoff
-                )
-                counts = await session.execute_write(
-                    _single, self._q["purge_anonymous_profiles"], ids=ids, cutoff=cutoff
-                )
-                removed = int(counts.get("profiles", 0))
-                report.profiles += removed
+            batches = self._batches(
+                session,
+                report,
+                find="purge_find_anonymous_profiles",
+                events="purge_anonymous_profile_events",
+                delete="purge_anonymous_profiles",
+                removed_key="profiles",
+            )
+            async for counts in batches:
+                report.profiles += int(counts.get("profiles", 0))
                 report.sessions += int(counts.get("sessions", 0))
                 report.handles += int(counts.get("handles", 0))
-                if removed == 0 or len(ids) < self._batch:
-                    break  # nothing more, or what is left came back to life while being purged
             # Sessions without a profile.
-            while True:
-                ids = await session.execute_read(
-                    _ids, self._q["purge_find_profileless_sessions"], cutoff=cutoff, limit=self._batch
-                )
-                if not ids:
-                    break
-                report.events += await self._drain_events(
-                    session, "purge_profileless_session_events", ids, cutoff
-                )
-                counts = await session.execute_write(
-                    _single, self._q["purge_profileless_sessions"], ids=ids, cutoff=cutoff
-                )
-                removed = int(counts.get("deleted", 0))
-                report.sessions += removed
-                if removed == 0 or len(ids) < self._batch:
-                    break
+            batches = self._batches(
+                session,
+                report,
+                find="purge_find_profileless_sessions",
+                events="purge_profileless_session_events",
+                delete="purge_profileless_sessions",
+                removed_key="deleted",
+            )
+            async for counts in batches:
+                report.sessions += int(counts.get("deleted", 0))
         if report.profiles or report.sessions or report.events:
             log.info("anonymous data purged", **msgspec.to_builtins(report))
         return report
+
+    async def _batches(
+        self, session: Any, report: PurgeReport, *, find: str, events: str, delete: str, removed_key: str
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Find expired ids a bounded batch at a time, drain their events, delete them; the counts of each
+        delete. Stops when nothing is left, or when what is left came back to life while being purged."""
+        while True:
+            ids = await session.execute_read(_ids, self._q[find], cutoff=report.cutoff, limit=self._batch)
+            if not ids:
+                return
+            report.events += await self._drain_events(session, events, ids, report.cutoff)
+            counts = await session.execute_write(_single, self._q[delete], ids=ids, cutoff=report.cutoff)
+            yield counts
+            if int(counts.get(removed_key, 0)) == 0 or len(ids) < self._batch:
+                return
 
     async def _drain_events(self, session: Any, query_name: str, ids: list[str], cutoff: datetime) -> int:
         total = 0
