@@ -12,12 +12,17 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from app.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from neo4j import AsyncDriver
 
 
 def neo4j_data_dir(settings: Settings) -> Path:
@@ -41,6 +46,25 @@ def _connected_settings(settings: Settings) -> Settings:
             "no Neo4j: set NEO4J_URI, or start the local one (`idgraph neo4j start` or `make run`)"
         )
     return settings.with_neo4j_uri(uri)
+
+
+@asynccontextmanager
+async def connected_driver(
+    settings: Settings, *, schema: bool = True
+) -> AsyncIterator[tuple[Settings, AsyncDriver]]:
+    """A driver on the configured or the running local Neo4j (with the schema in place unless `schema` is
+    false), closed on the way out: what every command that talks to the graph starts with."""
+    from app.db import bootstrap_schema, create_driver
+    from app.queries import catalog
+
+    settings = _connected_settings(settings)
+    driver = create_driver(settings)
+    try:
+        if schema:
+            await bootstrap_schema(driver, catalog(), settings.neo4j_database)
+        yield settings, driver
+    finally:
+        await driver.close()
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -107,14 +131,10 @@ def cmd_neo4j(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _sources(settings: Settings, args: argparse.Namespace) -> int:
-    from app.db import bootstrap_schema, create_driver
     from app.queries import catalog
     from app.sources import SourceExists, SourceService
 
-    settings = _connected_settings(settings)
-    driver = create_driver(settings)
-    try:
-        await bootstrap_schema(driver, catalog(), settings.neo4j_database)
+    async with connected_driver(settings) as (settings, driver):
         service = SourceService(driver, catalog(), settings.neo4j_database)
         if args.action == "add":
             try:
@@ -127,8 +147,6 @@ async def _sources(settings: Settings, args: argparse.Namespace) -> int:
         for source in await service.list():
             print(msgspec.json.encode(source).decode())
         return 0
-    finally:
-        await driver.close()
 
 
 def cmd_sources(settings: Settings, args: argparse.Namespace) -> int:
@@ -139,22 +157,16 @@ def cmd_sources(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _purge(settings: Settings) -> int:
-    from app.db import bootstrap_schema, create_driver
     from app.queries import catalog
     from app.retention import RetentionService
 
-    settings = _connected_settings(settings)
-    driver = create_driver(settings)
-    try:
-        await bootstrap_schema(driver, catalog(), settings.neo4j_database)
+    async with connected_driver(settings) as (settings, driver):
         service = RetentionService(
             driver, catalog(), settings.neo4j_database, settings.anonymous_retention_days
         )
         report = await service.purge()
         print(msgspec.json.encode(report).decode())
         return 0
-    finally:
-        await driver.close()
 
 
 def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
@@ -170,13 +182,10 @@ def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _traits_verify(settings: Settings, profile_ids: list[str] | None) -> int:
-    from app.db import create_driver
     from app.queries import catalog
     from app.traits import TraitsVerifier
 
-    settings = _connected_settings(settings)
-    driver = create_driver(settings)
-    try:
+    async with connected_driver(settings, schema=False) as (settings, driver):
         report = await TraitsVerifier(driver, catalog(), settings.neo4j_database).verify(profile_ids)
         for mismatch in report.mismatches:
             print(msgspec.json.encode(mismatch).decode())
@@ -186,8 +195,6 @@ async def _traits_verify(settings: Settings, profile_ids: list[str] | None) -> i
             file=sys.stderr,
         )
         return 1 if report.mismatched else 0
-    finally:
-        await driver.close()
 
 
 def cmd_traits(settings: Settings, args: argparse.Namespace) -> int:
@@ -199,7 +206,6 @@ def cmd_traits(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _import(settings: Settings, args: argparse.Namespace) -> int:
     from app.bulk_import import BulkImporter, Progress, RejectsFile, numbered_lines
-    from app.db import bootstrap_schema, create_driver
     from app.ingestion import IngestionService
     from app.queries import catalog
     from app.repository import GraphRepository
@@ -209,36 +215,33 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
     if not path.is_file():
         print(f"idgraph: no such file {str(path)!r}", file=sys.stderr)
         return 2
-    settings = _connected_settings(settings)
-    driver = create_driver(settings)
-    rejects = RejectsFile(args.rejects or f"{path}.rejects.ndjson")
-    try:
-        await bootstrap_schema(driver, catalog(), settings.neo4j_database)
-        source = await SourceService(driver, catalog(), settings.neo4j_database).get(args.source)
-        if source is None or not source.enabled:
-            state = "unknown" if source is None else "disabled"
-            print(f"idgraph: {state} source {args.source!r} (`idgraph sources add`)", file=sys.stderr)
-            return 2
-        service = IngestionService(
-            driver, GraphRepository(catalog()), settings.neo4j_database, settings.merge_limits.per_type
-        )
-        importer = BulkImporter(
-            service,
-            source_id=source.id,
-            dialect=args.dialect,
-            batch_size=args.batch_size,
-            blocked=settings.blocked_values,
-            max_events=settings.max_events_per_request,
-            on_reject=rejects,
-        )
-        with path.open("rb") as stream:
-            progress = Progress(path.stat().st_size, importer.report, stream)
-            await importer.run(numbered_lines(stream), None if args.quiet else progress)
-            if not args.quiet:
-                progress(final=True)
-    finally:
-        rejects.close()
-        await driver.close()
+    async with connected_driver(settings) as (settings, driver):
+        rejects = RejectsFile(args.rejects or f"{path}.rejects.ndjson")
+        try:
+            source = await SourceService(driver, catalog(), settings.neo4j_database).get(args.source)
+            if source is None or not source.enabled:
+                state = "unknown" if source is None else "disabled"
+                print(f"idgraph: {state} source {args.source!r} (`idgraph sources add`)", file=sys.stderr)
+                return 2
+            service = IngestionService(
+                driver, GraphRepository(catalog()), settings.neo4j_database, settings.merge_limits.per_type
+            )
+            importer = BulkImporter(
+                service,
+                source_id=source.id,
+                dialect=args.dialect,
+                batch_size=args.batch_size,
+                blocked=settings.blocked_values,
+                max_events=settings.max_events_per_request,
+                on_reject=rejects,
+            )
+            with path.open("rb") as stream:
+                progress = Progress(path.stat().st_size, importer.report, stream)
+                await importer.run(numbered_lines(stream), None if args.quiet else progress)
+                if not args.quiet:
+                    progress(final=True)
+        finally:
+            rejects.close()
     report = importer.report
     report.rejects_file = rejects.path if rejects.written else None
     print(msgspec.json.encode(report).decode())

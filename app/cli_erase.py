@@ -13,16 +13,12 @@ from app.settings import Settings
 
 
 async def _erase(settings: Settings, args: argparse.Namespace) -> int:
-    from app.cli import _connected_settings
-    from app.db import bootstrap_schema, create_driver
+    from app.cli import connected_driver
     from app.erase import EraseService
     from app.queries import catalog
     from graph_model.urn import InvalidUrn, parse_urn
 
-    settings = _connected_settings(settings)
-    driver = create_driver(settings)
-    try:
-        await bootstrap_schema(driver, catalog(), settings.neo4j_database)
+    async with connected_driver(settings) as (settings, driver):
         service = EraseService(driver, catalog(), settings.neo4j_database)
         profile_id = args.profile
         if args.alias:
@@ -41,8 +37,6 @@ async def _erase(settings: Settings, args: argparse.Namespace) -> int:
             return 1
         print(msgspec.json.encode(report).decode())
         return 0
-    finally:
-        await driver.close()
 
 
 def cmd_erase(settings: Settings, args: argparse.Namespace) -> int:
