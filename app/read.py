@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from neo4j import AsyncDriver
@@ -128,6 +129,19 @@ def _event_view(r: dict[str, Any], profile_id: str | None) -> EventView:
     )
 
 
+_View = TypeVar("_View", "EventView", "SessionView")
+
+
+def _keyset_page(
+    items: list[_View], limit: int, time_of: Callable[[_View], datetime | None]
+) -> tuple[list[_View], str | None]:
+    """The first `limit` items (the query fetched one more, to know whether there is a next page) and the
+    cursor after the last of them when there is."""
+    last = items[limit - 1] if len(items) > limit else None
+    last_time = time_of(last) if last is not None else None
+    return items[:limit], encode_cursor(last_time, last.id) if last is not None and last_time else None
+
+
 def _session_view(r: dict[str, Any], profile_id: str | None) -> SessionView:
     """A session row (the columns session_get and profile_sessions_page return) as the API shows it."""
     return SessionView(
@@ -226,11 +240,9 @@ class ReadService(ReadQueries):
         if not rows:
             return None
         live_id = rows[0]["profile_id"]
-        items = [_event_view(r, live_id) for r in rows[0]["items"]]
-        more = len(items) > limit
-        items = items[:limit]
-        last = items[-1] if more else None
-        return EventPage(items, encode_cursor(last.time, last.id) if last and last.time else None)
+        return EventPage(
+            *_keyset_page([_event_view(r, live_id) for r in rows[0]["items"]], limit, lambda e: e.time)
+        )
 
     async def sessions_page(self, profile_id: str, *, limit: int, cursor: str | None) -> SessionPage | None:
         """A page of the profile's sessions, newest (created) first; None when no profile has this id."""
@@ -241,12 +253,10 @@ class ReadService(ReadQueries):
         if not rows:
             return None
         live_id = rows[0]["profile_id"]
-        items = [_session_view(r, live_id) for r in rows[0]["items"]]
-        more = len(items) > limit
-        items = items[:limit]
-        last = items[-1] if more else None
         return SessionPage(
-            items, encode_cursor(last.created_at, last.id) if last and last.created_at else None
+            *_keyset_page(
+                [_session_view(r, live_id) for r in rows[0]["items"]], limit, lambda v: v.created_at
+            )
         )
 
     async def session(self, session_id: str) -> SessionView | None:
