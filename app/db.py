@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
-from neo4j import AsyncDriver, AsyncGraphDatabase
+from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
 
 from app.logging import get_logger
 from app.queries import QueryCatalog
 from app.settings import Settings
 
 log = get_logger(__name__)
+
+_R = TypeVar("_R")
 
 
 def create_driver(settings: Settings) -> AsyncDriver:
@@ -44,3 +47,22 @@ async def bootstrap_schema(driver: AsyncDriver, catalog: QueryCatalog, database:
 async def ping(driver: AsyncDriver, catalog: QueryCatalog, database: str) -> bool:
     records, _, _ = await driver.execute_query(catalog["health_ping"], database_=database)
     return bool(records and records[0]["ok"] == 1)
+
+
+async def execute_write_pipelined(
+    driver: AsyncDriver, database: str, work: Callable[[AsyncManagedTransaction], Awaitable[_R]]
+) -> _R:
+    """`session.execute_write(work)` (managed, retried on transient errors), with BEGIN sent together with
+    the first statement instead of in a round trip of its own.
+
+    `execute_query` does this; `execute_write` waits for BEGIN's answer first, which was one of the four round
+    trips a one-event /track request made (bench/ingest.py). The switch is the session's private
+    `_pipelined_begin` flag, the one `execute_query` sets (neo4j 6.4, pinned); without it, plain
+    execute_write.
+    tests/test_db.py notices when a driver upgrade drops it."""
+    async with driver.session(database=database) as session:
+        pipelined = getattr(session, "_pipelined_begin", None)
+        if pipelined is None:
+            return await session.execute_write(work)
+        with pipelined:
+            return await session.execute_write(work)

@@ -16,6 +16,7 @@ import msgspec
 from neo4j import AsyncDriver, AsyncManagedTransaction
 from neo4j.exceptions import TransientError
 
+from app.db import execute_write_pipelined
 from app.logging import get_logger
 from app.repository import GraphRepository
 from graph_model.enrichment import ClientInfo, event_fields, stored_context
@@ -137,8 +138,7 @@ class IngestionService:
                 for i, (batch, rows, _) in enumerate(prepared)
             ]
 
-        async with self._driver.session(database=self._database) as session:
-            results: list[IngestResult] = await session.execute_write(write_all)
+        results = await execute_write_pipelined(self._driver, self._database, write_all)
         for (batch, rows, order), result in zip(prepared, results, strict=True):
             # A repeat inside the batch is a duplicate and answers with the id of the event it repeats.
             result.duplicates += len(batch.events) - len(rows)
