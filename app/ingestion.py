@@ -93,11 +93,11 @@ def _iso(when: datetime | None) -> str | None:
     return None if when is None else when.isoformat()
 
 
-def _commit_params(source_id: str, now: datetime, session: dict[str, Any] | None) -> dict[str, Any]:
-    """The parameters of cypher/ingest_commit.cypher with every step empty: callers fill in what applies."""
+def _plan_params(when: str, source_id: str, now: datetime, session: dict[str, Any] | None) -> dict[str, Any]:
+    """One entry of cypher/ingest_round.cypher's $plans with every step empty: callers fill in what applies.
+    `when` is the state the plan is for (see the statement's step 5)."""
     return {
-        "source_id": source_id,
-        "now": _iso(now),
+        "when": when,
         "session": session,
         "session_id": session["id"] if session else None,
         "touch_aliases": [],
@@ -111,6 +111,41 @@ def _commit_params(source_id: str, now: datetime, session: dict[str, Any] | None
         "bind_events": [],
         "system_events": [],
     }
+
+
+def _round_params(source_id: str, now: datetime, limited_types: list[str], **steps: Any) -> dict[str, Any]:
+    """The parameters of cypher/ingest_round.cypher with every step empty, overridden by `steps`."""
+    return {
+        "events": [],
+        "request_id": "",
+        "source_id": source_id,
+        "dialect": "",
+        "lock_ids": [],
+        "lock_named": False,
+        "create_members": False,
+        "only_if_all_created": False,
+        "new_session": None,
+        "new_aliases": [],
+        "session_id": None,
+        "urns": [],
+        "claimed_id": None,
+        "limited_types": limited_types,
+        "now": _iso(now),
+        "plans": [],
+        **steps,
+    }
+
+
+# The survivor of a plan made for a returning visitor before the session's profile is known: the statement
+# that carries it out reads the profile (cypher/ingest_round.cypher, 'session_owns').
+_SESSION_PROFILE = "(the session's profile)"
+
+
+class _Guess(msgspec.Struct):
+    """A plan for a state the first round may find, sent along so that it can commit at once."""
+
+    plan: dict[str, Any]
+    linked_urns: list[str]
 
 
 class IngestionService:
@@ -180,39 +215,45 @@ class IngestionService:
     async def _write(
         self, tx: AsyncManagedTransaction, batch: IngestBatch, rows: list[_EventRow], request_id: str
     ) -> IngestResult:
-        """Two round trips in the common case: one identity round (deduplicate, lock, create, read), then
-        the commit of the plan.
+        """One round trip in the common case, two or more when the identity state needs a decision.
 
-        Round trips were most of the time a request took (bench/ingest.py: twelve statements in a row), so
-        every step is one statement that does nothing for an empty parameter (see
-        cypher/ingest_identity_round and cypher/ingest_commit)."""
+        Round trips were most of the time a request took (bench/ingest.py: twelve statements in a row, then
+        two), so every step is part of one statement that does nothing for an empty parameter
+        (cypher/ingest_round.cypher). The first round deduplicates, locks, creates the new members and reads
+        the identity state, and commits at once if that state is one of the usual ones this method planned
+        for ahead (a new visitor, a returning one): see `_guesses`."""
         now = datetime.now(UTC)
         session_id = batch.session_id if batch.save_session else None
         limited_types = sorted(self._limits)
         identity = not batch.profile_less
         # The members as they are if every event is new, the usual case: then the first round can create
-        # them itself (see cypher/ingest_identity_round, step 3).
+        # them itself (see cypher/ingest_round, step 3).
         session_doc, aliases = self._members(batch, session_id, rows, now)
+        guesses = self._guesses(batch, session_doc, aliases, rows, now)
 
         # 1. Deduplicate (only events this request creates go further), lock the profiles the evidence
-        #    names, create the new members and read the identity state: one round trip.
-        first = await self._repo.identity_round(
+        #    names, create the new members, read the identity state, and commit a guess that fits it.
+        first = await self._repo.ingest_round(
             tx,
-            events=[_event_doc(r, batch.session_id, batch.client) for r in rows] if batch.save_events else [],
-            request_id=request_id,
-            source_id=batch.source_id,
-            dialect=batch.dialect,
-            lock_ids=[],
-            lock_named=identity,
-            create_members=identity,
-            only_if_all_created=True,
-            new_session=session_doc,
-            new_aliases=[doc for _, doc in aliases],
-            session_id=session_id if identity else None,
-            urns=[doc["urn"] for _, doc in aliases] if identity else [],
-            claimed_id=batch.claimed_profile_id if identity else None,
-            limited_types=limited_types,
-            now=_iso(now),
+            **_round_params(
+                batch.source_id,
+                now,
+                limited_types,
+                events=[_event_doc(r, batch.session_id, batch.client) for r in rows]
+                if batch.save_events
+                else [],
+                request_id=request_id,
+                dialect=batch.dialect,
+                lock_named=identity,
+                create_members=identity,
+                only_if_all_created=True,
+                new_session=session_doc,
+                new_aliases=[doc for _, doc in aliases],
+                session_id=session_id if identity else None,
+                urns=[doc["urn"] for _, doc in aliases] if identity else [],
+                claimed_id=batch.claimed_profile_id if identity else None,
+                plans=[g.plan for g in guesses.values()],
+            ),
         )
         if batch.save_events:
             outcome = {rec["key"]: (rec["id"], rec["created"]) for rec in first["stored"]}
@@ -222,25 +263,37 @@ class IngestionService:
         fresh = [r for r in rows if outcome[r.key][1]]
         duplicates = len(rows) - len(fresh)
         saved = len(fresh) if batch.save_events else 0
+        if first["committed"] is not None:
+            guess = guesses[first["committed"]]
+            profile_id = first["committed_profile"]
+            return IngestResult(
+                profile_id, session_id, event_ids, saved, duplicates, aliases=guess.linked_urns
+            )
         if len(fresh) < len(rows):  # repeats: the members are what the created events say
             session_doc, aliases = self._members(batch, session_id, fresh, now)
-        commit = _commit_params(batch.source_id, now, session_doc)
+        commit = _plan_params("always", batch.source_id, now, session_doc)
 
         if batch.profile_less:
             if batch.save_events:
-                commit["bind_events"] = [{"id": r.id, "linked_urns": [], "refused_urns": []} for r in fresh]
-            await self._repo.commit(tx, **commit)
+                commit["bind_events"] = self._bindings(fresh, set())
+            await self._commit(tx, batch.source_id, now, commit)
             return IngestResult(None, session_id, event_ids, saved, duplicates)
 
         # 2. Until every profile involved (the session's, the aliases', the claimed id's) is locked and the
         #    new members exist, more rounds: usually none.
         state = await self._lock_involved(
-            tx, first, session_doc, [doc for _, doc in aliases], batch.claimed_profile_id, limited_types, now
+            tx,
+            first,
+            batch.source_id,
+            session_doc,
+            [doc for _, doc in aliases],
+            batch.claimed_profile_id,
+            limited_types,
+            now,
         )
         session_profile, alias_profiles, claimed_profile, blocked, facts = state
         if blocked:  # blocked after the fact: seen, but never identity again
             aliases = [(a, doc) for a, doc in aliases if doc["urn"] not in blocked]
-        alias_docs = [doc for _, doc in aliases]
         by_urn = {str(alias): alias for alias, _ in aliases}
         plan = plan_identity(
             session_profile=session_profile,
@@ -260,12 +313,84 @@ class IngestionService:
         for refusal in plan.refusals:
             if refusal.profile_id is None:  # a new alias that may not join: it starts a profile of its own
                 await self._own_profile(tx, refusal.alias, batch.source_id, now)
+        linked_urns = self._fill_plan(
+            commit, batch, plan, profile_id, aliases, fresh, claimed_profile is not None, merges
+        )
+        await self._commit(tx, batch.source_id, now, commit)
+        return IngestResult(
+            profile_id,
+            session_id,
+            event_ids,
+            saved,
+            duplicates,
+            merges,
+            sorted(str(a) for a in plan.refused_aliases),
+            linked_urns,
+        )
 
+    def _guesses(
+        self,
+        batch: IngestBatch,
+        session_doc: dict[str, Any] | None,
+        aliases: list[tuple[AliasUrn, dict[str, Any]]],
+        rows: list[_EventRow],
+        now: datetime,
+    ) -> dict[str, _Guess]:
+        """Plans, made by the same rules, for the states most requests find, by the state each is for.
+
+        A profile-less batch needs only that every event is new. Otherwise: a new visitor (nothing the request
+        names belongs to a profile yet) and a returning one (the session's profile holds every alias named).
+        A claimed profile id, a merge or a refusal is left to the full protocol."""
+        if batch.profile_less:
+            plan = _plan_params("all_created", batch.source_id, now, session_doc)
+            if batch.save_events:
+                plan["bind_events"] = self._bindings(rows, set())
+            return {"all_created": _Guess(plan, [])}
+        if batch.claimed_profile_id is not None:
+            return {}
+        guesses = {}
+        unowned = plan_identity(
+            session_profile=None,
+            claimed_profile=None,
+            alias_profiles={alias: None for alias, _ in aliases},
+            profiles={},
+            limits=self._limits,
+        )
+        if not unowned.refusals:
+            plan = _plan_params("unowned", batch.source_id, now, session_doc)
+            new_id = plan["new_profile_id"] = str(uuid.uuid4())
+            linked = self._fill_plan(plan, batch, unowned, new_id, aliases, rows, False, [])
+            guesses["unowned"] = _Guess(plan, linked)
+        if session_doc is not None:
+            returning = plan_identity(
+                session_profile=_SESSION_PROFILE,
+                claimed_profile=None,
+                alias_profiles={alias: _SESSION_PROFILE for alias, _ in aliases},
+                profiles={_SESSION_PROFILE: ProfileFacts(_SESSION_PROFILE, 1, {})},
+                limits=self._limits,
+            )
+            plan = _plan_params("session_owns", batch.source_id, now, session_doc)
+            # profile_id None: the statement takes the session's profile it read and locked.
+            linked = self._fill_plan(plan, batch, returning, None, aliases, rows, False, [])
+            guesses["session_owns"] = _Guess(plan, linked)
+        return guesses
+
+    def _fill_plan(
+        self,
+        plan_params: dict[str, Any],
+        batch: IngestBatch,
+        plan: IdentityPlan,
+        profile_id: str | None,
+        aliases: list[tuple[AliasUrn, dict[str, Any]]],
+        fresh: list[_EventRow],
+        claimed_known: bool,
+        merges: list[MergeRecord],
+    ) -> list[str]:
+        """Fill in what carrying out `plan` writes besides the merges; the linked aliases' URNs."""
         refused = plan.refused_aliases
-        kept = set(by_urn.values())
-        linked_urns = sorted(str(a) for a in by_urn.values() if a not in refused)
-        commit.update(
-            touch_aliases=alias_docs,
+        linked_urns = sorted(str(alias) for alias, _ in aliases if alias not in refused)
+        plan_params.update(
+            touch_aliases=[doc for _, doc in aliases],
             profile_id=profile_id,
             attach_urns=[str(a) for a in plan.new_aliases],
             linked_urns=linked_urns,
@@ -273,7 +398,7 @@ class IngestionService:
             claimed_ids=[
                 h
                 for h in (
-                    batch.claimed_profile_id if claimed_profile else None,
+                    batch.claimed_profile_id if claimed_known else None,
                     profile_id if plan.survivor is None else None,
                 )
                 if h
@@ -282,47 +407,58 @@ class IngestionService:
             system_events=self._system_events(plan, profile_id, merges, fresh),
         )
         if batch.save_events:
-            commit["bind_events"] = [
-                {
-                    "id": r.id,
-                    "linked_urns": [str(a) for a in r.event.aliases if a not in refused and a in kept],
-                    "refused_urns": [str(a) for a in r.event.aliases if a in refused],
-                }
-                for r in fresh
-            ]
-        await self._repo.commit(tx, **commit)
-        return IngestResult(
-            profile_id,
-            session_id,
-            event_ids,
-            saved,
-            duplicates,
-            merges,
-            sorted(str(a) for a in refused),
-            linked_urns,
+            plan_params["bind_events"] = self._bindings(fresh, refused, {alias for alias, _ in aliases})
+        return linked_urns
+
+    @staticmethod
+    def _bindings(
+        events: list[_EventRow], refused: set[AliasUrn], kept: set[AliasUrn] | None = None
+    ) -> list[dict[str, Any]]:
+        """The events to bind, each with the aliases it links (or, refused, does not)."""
+        if kept is None:
+            return [{"id": r.id, "linked_urns": [], "refused_urns": []} for r in events]
+        return [
+            {
+                "id": r.id,
+                "linked_urns": [str(a) for a in r.event.aliases if a not in refused and a in kept],
+                "refused_urns": [str(a) for a in r.event.aliases if a in refused],
+            }
+            for r in events
+        ]
+
+    async def _commit(
+        self, tx: AsyncManagedTransaction, source_id: str, now: datetime, plan: dict[str, Any]
+    ) -> None:
+        """Carry out a plan made for the state the lock rounds read: a round with no other step."""
+        row = await self._repo.ingest_round(
+            tx, **_round_params(source_id, now, sorted(self._limits), plans=[plan])
         )
+        assert row["committed"] == "always"
 
     async def _own_profile(
-        self, tx: AsyncManagedTransaction, alias: AliasUrn, source_id: str, now: datetime
+        self,
+        tx: AsyncManagedTransaction,
+        alias: AliasUrn,
+        source_id: str,
+        now: datetime,
     ) -> None:
         """A profile for a new alias merge protection kept out; its id handle names the alias as evidence,
         so the new component holds together when it is re-derived."""
         own_id, urns = str(uuid.uuid4()), [str(alias)]
-        await self._repo.commit(
-            tx,
-            **{
-                **_commit_params(source_id, now, None),
-                "new_profile_id": own_id,
-                "profile_id": own_id,
-                "attach_urns": urns,
-                "linked_urns": urns,
-            },
-        )
+        plan = {
+            **_plan_params("always", source_id, now, None),
+            "new_profile_id": own_id,
+            "profile_id": own_id,
+            "attach_urns": urns,
+            "linked_urns": urns,
+        }
+        await self._commit(tx, source_id, now, plan)
 
     async def _lock_involved(
         self,
         tx: AsyncManagedTransaction,
         first: dict[str, Any],
+        source_id: str,
         session_doc: dict[str, Any] | None,
         alias_docs: list[dict[str, Any]],
         claimed_id: str | None,
@@ -340,7 +476,7 @@ class IngestionService:
 
         `first` is the request's first round, which has done one such step already (and created the new
         members unless an event was a repeat); each further round is one statement too
-        (cypher/ingest_identity_round.cypher).
+        (cypher/ingest_round.cypher).
         """
         urns = [doc["urn"] for doc in alias_docs]
         session_id = session_doc["id"] if session_doc else None
@@ -358,23 +494,20 @@ class IngestionService:
                     self._facts(row["profiles"]),
                 )
             lock_now = sorted(named - locked)
-            row = await self._repo.identity_round(
+            row = await self._repo.ingest_round(
                 tx,
-                events=[],
-                request_id="",
-                source_id="",
-                dialect="",
-                lock_ids=lock_now,
-                lock_named=False,
-                create_members=not created,
-                only_if_all_created=False,
-                new_session=session_doc,
-                new_aliases=alias_docs,
-                session_id=session_id,
-                urns=urns,
-                claimed_id=claimed_id,
-                limited_types=limited_types,
-                now=_iso(now),
+                **_round_params(
+                    source_id,
+                    now,
+                    limited_types,
+                    lock_ids=lock_now,
+                    create_members=not created,
+                    new_session=session_doc,
+                    new_aliases=alias_docs,
+                    session_id=session_id,
+                    urns=urns,
+                    claimed_id=claimed_id,
+                ),
             )
             locked |= set(lock_now)
             created = True
@@ -453,7 +586,7 @@ class IngestionService:
 
     @staticmethod
     def _system_events(
-        plan: IdentityPlan, profile_id: str, merges: list[MergeRecord], fresh: list[_EventRow]
+        plan: IdentityPlan, profile_id: str | None, merges: list[MergeRecord], fresh: list[_EventRow]
     ) -> list[dict[str, Any]]:
         docs = []
         for m in merges:

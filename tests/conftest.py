@@ -101,6 +101,17 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
+def metric_value(text: str, name: str, **labels: str) -> float:
+    """The sum of the samples of metric `name` with these labels in a Prometheus text exposition."""
+    total = 0.0
+    for line in text.splitlines():
+        if not line.startswith(name + "{") and not line.startswith(name + " "):
+            continue
+        if all(f'{k}="{v}"' in line for k, v in labels.items()):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     uri = os.environ.get("NEO4J_URI", "(unset)")
     return f"idgraph tests: Neo4j from NEO4J_URI={uri}, else a Docker daemon, else the embedded launcher"

@@ -12,7 +12,7 @@ import httpx
 from litestar.testing import TestClient
 
 from tests.appserver import serve
-from tests.conftest import ADMIN_TOKEN, unique
+from tests.conftest import ADMIN_TOKEN, metric_value, unique
 
 APP = Path(__file__).resolve().parent.parent / "app"
 DRIVER_CALLS = {"run", "execute_query"}
@@ -117,16 +117,6 @@ def test_security_headers(client: TestClient[Any]) -> None:
     assert client.get("/health").headers["x-content-type-options"] == "nosniff"
 
 
-def _sample(text: str, name: str, **labels: str) -> float:
-    total = 0.0
-    for line in text.splitlines():
-        if not line.startswith(name + "{") and not line.startswith(name + " "):
-            continue
-        if all(f'{k}="{v}"' in line for k, v in labels.items()):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
-
-
 def test_metrics(client: TestClient[Any], source_id: str, admin: dict[str, str]) -> None:
     assert client.get("/metrics").status_code == 401
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
@@ -168,14 +158,14 @@ def test_metrics(client: TestClient[Any], source_id: str, admin: dict[str, str])
     after = r.text
 
     def delta(name: str, **labels: str) -> float:
-        return _sample(after, name, **labels) - _sample(before, name, **labels)
+        return metric_value(after, name, **labels) - metric_value(before, name, **labels)
 
     assert delta("idgraph_events_ingested_total", dialect="tracardi") >= 2
     assert delta("idgraph_events_duplicate_total", dialect="tracardi") >= 2
     assert delta("idgraph_merges_refused_total", dialect="tracardi") >= 1  # two user_ids: limit 1
     assert delta("idgraph_http_requests_total", route="/track", method="POST", status="200") >= 2
     assert delta("idgraph_profile_merges_total", dialect="tracardi") >= 1
-    assert delta("idgraph_neo4j_query_duration_seconds_count", query="ingest_identity_round") >= 2
+    assert delta("idgraph_neo4j_query_duration_seconds_count", query="ingest_round") >= 2
     assert "/profiles/" not in after.replace("/profiles/{profile_id}", "")  # templates, never raw ids
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar.testing import TestClient
 
-from tests.conftest import unique
+from tests.conftest import metric_value, unique
 
 Client = TestClient[Any]
 
@@ -309,6 +309,40 @@ def test_later_requests_widen_session_and_alias_times(
     alias = client.get(f"/aliases/{device}", headers=admin).json()
     for seen in (session, alias):
         assert (seen["first_seen"], seen["last_seen"]) == ("2025-06-01T09:00:00Z", "2025-06-01T11:00:00Z")
+
+
+def test_a_new_or_returning_visitor_is_one_statement(
+    client: Client, source_id: str, admin: dict[str, str]
+) -> None:
+    # The first round of the protocol commits at once when the state it reads is one the service planned
+    # for (app/ingestion.py, _guesses); a login that brings a new customer id goes the full way.
+    def statements() -> float:
+        text = client.get("/metrics", headers=admin).text
+        return metric_value(text, "idgraph_neo4j_query_duration_seconds_count", query="ingest_round")
+
+    session_id, device = unique("sess"), f"urn:anonymous_id:{unique('d')}"
+    counts, profiles = [], []
+    for body in (
+        minimal(source_id, session_id, aliases=[device]),  # new visitor
+        minimal(source_id, session_id, aliases=[device]),  # returning, the same device
+        minimal(source_id, session_id),  # returning, no alias named
+        minimal(
+            source_id,
+            session_id,
+            events=[{"type": "identify", "properties": {"customer_id": unique("c")}}],
+        ),
+    ):
+        before = statements()
+        r = track(client, body)
+        assert r.status_code == 200, r.text
+        counts.append(statements() - before)
+        profiles.append(r.json()["profile"]["id"])
+    assert counts[:3] == [1, 1, 1] and counts[3] >= 2
+    assert len(set(profiles)) == 1
+    profile = client.get(f"/profiles/{profiles[0]}", headers=admin).json()
+    assert profile["event_count"] == 4 and profile["session_count"] == 1
+    assert device in profile["aliases"] and any(a.startswith("urn:customer_id:") for a in profile["aliases"])
+    assert client.get(f"/aliases/{device}", headers=admin).json()["profile"]["id"] == profiles[0]
 
 
 def test_alias_lookup_is_normalised(client: Client, source_id: str, admin: dict[str, str]) -> None:

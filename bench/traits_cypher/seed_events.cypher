@@ -1,4 +1,4 @@
-// Events as cypher/ingest_identity_round and cypher/ingest_commit write them: flat properties, BOUND_TO a session.
+// Events as cypher/ingest_round writes them: flat properties, BOUND_TO a session.
 UNWIND $events AS ev
 MATCH (s:Session {id: ev.session_id})
 CREATE (e:Event {

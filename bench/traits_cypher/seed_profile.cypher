@@ -1,4 +1,4 @@
-// A profile and its id handle, as cypher/ingest_commit writes them.
+// A profile and its id handle, as cypher/ingest_round writes them.
 CREATE (p:Profile {id: $profile_id, created_at: $now, size: 1 + size($sessions)})
 CREATE (:ProfileId {id: $profile_id, profile_id: $profile_id, created_at: $now})-[:BELONGS_TO]->(p)
 WITH p

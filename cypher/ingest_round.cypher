@@ -1,0 +1,248 @@
+// One round of ingestion (app/ingestion.py, IngestionService._write): the lock protocol's steps and the
+// commit of an identity plan, in one round trip. Each step does nothing when its parameter is empty, null or
+// false, so one statement serves the first round, the further lock rounds and the final commit.
+//  1. deduplicate the request's events on their unique key: a repeat MERGEs onto the stored event and comes
+//     back with created = false;
+//  2. lock profiles, in id order (a profile's lock is the write lock of its id handle, see
+//     ingest_lock_profiles): $lock_ids, named by an earlier round, and with $lock_named the profiles the
+//     session, the aliases and the claimed id belong to now;
+//  3. create the session and the aliases that are new, once those locks are held. Existing ones are not
+//     touched here; their times are widened in step 6, under their profile's lock. With
+//     $only_if_all_created the step is skipped when an event was a repeat: the caller built the members'
+//     first/last seen from all events, and only created events may count (it creates them next round);
+//  4. read where the session, each alias and the claimed id belong now, and what merge protection and
+//     union by size need of each profile named: its size and its aliases of the limited types (a seek on
+//     the (profile_id, type) index). The caller trusts the answer once every profile named is locked;
+//  5. choose the first of $plans whose condition the state just read meets:
+//       'always'       the caller's plan for a state an earlier round read and locked;
+//       'all_created'  every event is new (a profile-less batch binds them all);
+//       'unowned'      every event is new and nothing named belongs to a profile: a new visitor;
+//       'session_owns' every event is new and the session's profile, locked in step 2, owns every alias
+//                      named and nothing else is named: a returning visitor. The plan's profile is that one.
+//     Plans other than 'always' are the caller's guesses at the usual states, so that most requests are
+//     one round trip; with none chosen the statement has only read, and the caller goes on with the state;
+//  6. carry the chosen plan out:
+//     a. the session: created if new (a profile-less batch's), its first/last seen widened to this batch's
+//        event times, profile_less cleared once a batch binds it to a profile;
+//     b. the aliases' first/last seen widened. (a and b lock first, a throwaway property write, so the
+//        values compared are the committed ones, never a stale read that would lose a concurrent update.
+//        Members this request created, their created_at being its $now, already hold its times and are
+//        skipped);
+//     c. a new profile and its id handle, when the plan has no survivor;
+//     d. members with no profile yet (the session, aliases seen for the first time) bound to the profile;
+//     e. the evidence that holds the component together, kept so it can be explained and re-derived: the
+//        anchor (the session, or the profile id handle when no session is stored) saw these aliases and
+//        claims; refused links under their own type, so they never join components;
+//     f. the events this batch created bound to the anchor and to the aliases each carried;
+//     g. audit events (profile-merged, merge-refused) on the id handle they are about; never bound to a
+//        session, so no behavioural count sees them.
+CALL () {
+  UNWIND $events AS ev
+  MERGE (e:Event {key: ev.key})
+    ON CREATE SET
+      e.id = ev.id,
+      e.request_id = $request_id,
+      e.source_id = $source_id,
+      e.dialect = $dialect,
+      e.type = ev.type,
+      e.time = datetime(ev.time),
+      e.received_at = datetime($now),
+      e.external_id = ev.external_id,
+      e.session_id = ev.session_id,
+      e.properties_json = ev.properties_json,
+      e.context_json = ev.context_json,
+      e.trait_keys = ev.trait_keys,
+      e.trait_values = ev.trait_values,
+      e += ev.enriched,
+      e.system = false
+  RETURN collect({key: ev.key, id: e.id, created: e.request_id = $request_id}) AS stored
+}
+CALL () {
+  UNWIND $lock_ids AS pid
+  MATCH (h:ProfileId {id: pid})
+  SET h._lock = true
+  REMOVE h._lock
+}
+CALL () {
+  UNWIND CASE WHEN $lock_named THEN [1] ELSE [] END AS go
+  OPTIONAL MATCH (:Session {id: $session_id})-[:BELONGS_TO]->(sp:Profile)
+  OPTIONAL MATCH (:ProfileId {id: $claimed_id})-[:BELONGS_TO]->(cp:Profile)
+  CALL () {
+    UNWIND $urns AS urn
+    MATCH (:Alias {urn: urn})-[:BELONGS_TO]->(p:Profile)
+    RETURN collect(p.id) AS alias_profiles
+  }
+  UNWIND [sp.id, cp.id] + alias_profiles AS pid
+  WITH DISTINCT pid
+  WHERE pid IS NOT NULL
+  WITH pid
+  ORDER BY pid
+  MATCH (h:ProfileId {id: pid})
+  SET h._lock = true
+  REMOVE h._lock
+  RETURN collect(pid) AS locked
+}
+WITH stored, locked, all(x IN stored WHERE x.created) AS all_created
+WITH stored, locked, all_created, $create_members AND (NOT $only_if_all_created OR all_created) AS create
+CALL (create) {
+  UNWIND CASE WHEN create AND $new_session IS NOT NULL THEN [$new_session] ELSE [] END AS ns
+  MERGE (s:Session {id: ns.id})
+    ON CREATE SET
+      s.source_id = $source_id,
+      s.created_at = datetime($now),
+      s.first_seen = coalesce(datetime(ns.first_seen), datetime($now)),
+      s.last_seen = coalesce(datetime(ns.last_seen), datetime($now)),
+      s.profile_less = ns.profile_less,
+      s.context_json = '{}'
+}
+CALL (create) {
+  UNWIND CASE WHEN create THEN $new_aliases ELSE [] END AS al
+  MERGE (a:Alias {urn: al.urn})
+    ON CREATE SET
+      a.type = al.type,
+      a.value = al.value,
+      a.created_at = datetime($now),
+      a.first_seen = coalesce(datetime(al.first_seen), datetime($now)),
+      a.last_seen = coalesce(datetime(al.last_seen), datetime($now))
+}
+OPTIONAL MATCH (:Session {id: $session_id})-[:BELONGS_TO]->(sp:Profile)
+CALL () {
+  UNWIND $urns AS urn
+  MATCH (a:Alias {urn: urn})
+  OPTIONAL MATCH (a)-[:BELONGS_TO]->(p:Profile)
+  RETURN collect([a.urn, p.id]) AS aliases, collect(CASE WHEN a.blocked THEN a.urn END) AS blocked
+}
+OPTIONAL MATCH (:ProfileId {id: $claimed_id})-[:BELONGS_TO]->(cp:Profile)
+CALL (sp, cp, aliases) {
+  UNWIND [sp.id, cp.id] + [pair IN aliases | pair[1]] AS pid
+  WITH DISTINCT pid
+  MATCH (p:Profile {id: pid})
+  CALL (p) {
+    MATCH (a:Alias)
+    WHERE a.profile_id = p.id AND a.type IN $limited_types
+    RETURN collect(a.type + ':' + a.value) AS limited
+  }
+  RETURN collect({id: p.id, size: p.size, limited: limited}) AS profiles
+}
+WITH stored, locked, create, all_created, sp.id AS session_profile, aliases, blocked, cp.id AS claimed_profile,
+     profiles
+WITH *, [candidate IN $plans WHERE
+  candidate.when = 'always'
+  OR (candidate.when = 'all_created' AND all_created)
+  OR (candidate.when = 'unowned' AND create AND session_profile IS NULL AND claimed_profile IS NULL
+      AND size(blocked) = 0 AND size(aliases) = size($urns) AND all(pair IN aliases WHERE pair[1] IS NULL))
+  OR (candidate.when = 'session_owns' AND create AND session_profile IN locked AND claimed_profile IS NULL
+      AND size(blocked) = 0 AND size(aliases) = size($urns)
+      AND all(pair IN aliases WHERE pair[1] = session_profile))
+][0] AS plan
+WITH *, coalesce(plan.profile_id, CASE WHEN plan.when = 'session_owns' THEN session_profile END) AS profile_id
+CALL (plan) {
+  UNWIND CASE WHEN plan.session IS NULL THEN [] ELSE [plan.session] END AS ns
+  MERGE (s:Session {id: ns.id})
+    ON CREATE SET
+      s.source_id = $source_id,
+      s.created_at = datetime($now),
+      s.first_seen = coalesce(datetime(ns.first_seen), datetime($now)),
+      s.last_seen = coalesce(datetime(ns.last_seen), datetime($now)),
+      s.profile_less = ns.profile_less,
+      s.context_json = '{}'
+  WITH s, ns
+  WHERE NOT coalesce(s.created_at = datetime($now), false)
+  SET s._lock = true
+  REMOVE s._lock
+  WITH s, ns
+  SET
+    s.first_seen = CASE WHEN datetime(ns.first_seen) < s.first_seen THEN datetime(ns.first_seen) ELSE s.first_seen END,
+    s.last_seen = CASE WHEN datetime(ns.last_seen) > s.last_seen THEN datetime(ns.last_seen) ELSE s.last_seen END,
+    s.profile_less = s.profile_less AND ns.profile_less
+}
+CALL (plan) {
+  UNWIND coalesce(plan.touch_aliases, []) AS al
+  MATCH (a:Alias {urn: al.urn})
+  WHERE NOT coalesce(a.created_at = datetime($now), false)
+  SET a._lock = true
+  REMOVE a._lock
+  WITH a, al
+  SET
+    a.first_seen = CASE WHEN datetime(al.first_seen) < a.first_seen THEN datetime(al.first_seen) ELSE a.first_seen END,
+    a.last_seen = CASE WHEN datetime(al.last_seen) > a.last_seen THEN datetime(al.last_seen) ELSE a.last_seen END
+}
+CALL (plan) {
+  UNWIND CASE WHEN plan.new_profile_id IS NULL THEN [] ELSE [plan.new_profile_id] END AS new_id
+  CREATE (p:Profile {id: new_id, created_at: datetime($now), size: 1})
+  CREATE (:ProfileId {id: new_id, profile_id: new_id, created_at: datetime($now)})-[:BELONGS_TO]->(p)
+}
+CALL (plan, profile_id) {
+  OPTIONAL MATCH (p:Profile {id: profile_id})
+  WITH p WHERE p IS NOT NULL
+  CALL (p, plan) {
+    UNWIND plan.attach_urns AS urn
+    MATCH (a:Alias {urn: urn})
+    WHERE NOT (a)-[:BELONGS_TO]->(:Profile) AND NOT coalesce(a.blocked, false)
+    CREATE (a)-[:BELONGS_TO]->(p)
+    SET a.profile_id = p.id
+    RETURN count(a) AS attached_aliases
+  }
+  CALL (p, plan) {
+    OPTIONAL MATCH (s:Session {id: plan.session_id})
+    WHERE NOT (s)-[:BELONGS_TO]->(:Profile)
+    FOREACH (_ IN CASE WHEN s IS NULL THEN [] ELSE [1] END |
+      CREATE (s)-[:BELONGS_TO]->(p)
+      SET s.profile_id = p.id, s.profile_less = false)
+    RETURN count(s) AS attached_sessions
+  }
+  SET p.size = p.size + attached_aliases + attached_sessions
+}
+OPTIONAL MATCH (session:Session {id: plan.session_id})
+OPTIONAL MATCH (handle:ProfileId {id: profile_id})
+WITH *, coalesce(session, handle) AS anchor
+CALL (plan, profile_id, anchor) {
+  WITH plan, anchor WHERE anchor IS NOT NULL AND profile_id IS NOT NULL
+  CALL (plan, anchor) {
+    UNWIND plan.linked_urns AS urn
+    MATCH (a:Alias {urn: urn})
+    MERGE (anchor)-[r:HAS_ALIAS]->(a)
+      ON CREATE SET r.created_at = datetime($now), r.event_id = plan.evidence_event_id
+  }
+  CALL (plan, anchor) {
+    UNWIND plan.refused_urns AS urn
+    MATCH (a:Alias {urn: urn})
+    MERGE (anchor)-[r:REFUSED_ALIAS]->(a)
+      ON CREATE SET r.created_at = datetime($now), r.event_id = plan.evidence_event_id
+  }
+  CALL (plan, anchor) {
+    UNWIND plan.claimed_ids AS claimed_id
+    MATCH (h:ProfileId {id: claimed_id})
+    WHERE h <> anchor
+    MERGE (anchor)-[r:CLAIMED]->(h)
+      ON CREATE SET r.created_at = datetime($now)
+  }
+}
+CALL (plan, anchor) {
+  UNWIND plan.bind_events AS ev
+  MATCH (e:Event {id: ev.id})
+  FOREACH (_ IN CASE WHEN anchor IS NULL THEN [] ELSE [1] END |
+    CREATE (e)-[:BOUND_TO]->(anchor))
+  WITH e, ev
+  CALL (e, ev) {
+    UNWIND ev.linked_urns AS urn
+    MATCH (a:Alias {urn: urn})
+    CREATE (e)-[:HAS_ALIAS]->(a)
+  }
+  CALL (e, ev) {
+    UNWIND ev.refused_urns AS urn
+    MATCH (a:Alias {urn: urn})
+    CREATE (e)-[:REFUSED_ALIAS]->(a)
+  }
+}
+CALL (plan) {
+  UNWIND plan.system_events AS ev
+  MATCH (h:ProfileId {id: ev.about_id})
+  CREATE (e:Event:SystemEvent {
+    id: ev.id, key: 'system:' + ev.id, type: ev.type, system: true, time: datetime($now), received_at: datetime($now),
+    source_id: $source_id, properties_json: ev.properties_json, linking_event_id: ev.linking_event_id
+  })
+  CREATE (e)-[:ABOUT]->(h)
+}
+RETURN stored, locked, create AS created, session_profile, aliases, blocked, claimed_profile, profiles,
+       plan.when AS committed, profile_id AS committed_profile
