@@ -210,6 +210,22 @@ def test_a_repeated_event_links_nothing_new(client: Client, source_id: str, admi
     assert owner == first["profile"]["id"]
 
 
+def test_a_new_session_that_repeats_an_event_keeps_its_source(
+    client: Client, source_id: str, admin: dict[str, str]
+) -> None:
+    # A repeat makes the first round leave the members to a later one, which creates them from the created
+    # events only; the session it creates is the source's like any other.
+    repeated = {"type": "page-view", "id": unique("ev")}
+    track(client, minimal(source_id, unique("sess"), events=[repeated]))
+    session_id = unique("sess")
+    r = track(
+        client, minimal(source_id, session_id, events=[repeated, {"type": "page-view", "id": unique("ev")}])
+    )
+    assert r.json()["events"] == {**r.json()["events"], "saved": 1, "duplicates": 1}
+    session = client.get(f"/sessions/{session_id}", headers=admin).json()
+    assert session["source_id"] == source_id and session["event_count"] == 1
+
+
 def test_unknown_and_disabled_sources(client: Client, source_id: str, admin: dict[str, str]) -> None:
     r = track(client, minimal("no-such-source", unique("sess")))
     assert r.status_code == 401 and r.headers["content-type"].startswith("application/problem+json")
