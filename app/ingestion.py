@@ -136,9 +136,9 @@ def _round_params(source_id: str, now: datetime, limited_types: list[str], **ste
     }
 
 
-# The survivor of a plan made for a returning visitor before the session's profile is known: the statement
-# that carries it out reads the profile (cypher/ingest_round.cypher, 'session_owns').
-_SESSION_PROFILE = "(the session's profile)"
+# The survivor of a plan made for a returning visitor before their profile is known: the statement that
+# carries it out reads the profile (cypher/ingest_round.cypher, 'one_owner').
+_OWNER = "(the profile that owns them all)"
 
 
 class _Guess(msgspec.Struct):
@@ -339,7 +339,8 @@ class IngestionService:
         """Plans, made by the same rules, for the states most requests find, by the state each is for.
 
         A profile-less batch needs only that every event is new. Otherwise: a new visitor (nothing the request
-        names belongs to a profile yet) and a returning one (the session's profile holds every alias named).
+        names belongs to a profile yet) and a returning one (one profile holds every alias named and the
+        session, unless the session is new).
         A claimed profile id, a merge or a refusal is left to the full protocol."""
         if batch.profile_less:
             plan = _plan_params("all_created", batch.source_id, now, session_doc)
@@ -361,18 +362,20 @@ class IngestionService:
             new_id = plan["new_profile_id"] = str(uuid.uuid4())
             linked = self._fill_plan(plan, batch, unowned, new_id, aliases, rows, False, [])
             guesses["unowned"] = _Guess(plan, linked)
-        if session_doc is not None:
+        if session_doc is not None or aliases:
+            # A session seen before or a new one: the same plan, since the commit binds a session that has
+            # no profile yet to the survivor.
             returning = plan_identity(
-                session_profile=_SESSION_PROFILE,
+                session_profile=_OWNER,
                 claimed_profile=None,
-                alias_profiles={alias: _SESSION_PROFILE for alias, _ in aliases},
-                profiles={_SESSION_PROFILE: ProfileFacts(_SESSION_PROFILE, 1, {})},
+                alias_profiles={alias: _OWNER for alias, _ in aliases},
+                profiles={_OWNER: ProfileFacts(_OWNER, 1, {})},
                 limits=self._limits,
             )
-            plan = _plan_params("session_owns", batch.source_id, now, session_doc)
-            # profile_id None: the statement takes the session's profile it read and locked.
+            plan = _plan_params("one_owner", batch.source_id, now, session_doc)
+            # profile_id None: the statement takes the owner it read and locked.
             linked = self._fill_plan(plan, batch, returning, None, aliases, rows, False, [])
-            guesses["session_owns"] = _Guess(plan, linked)
+            guesses["one_owner"] = _Guess(plan, linked)
         return guesses
 
     def _fill_plan(

@@ -17,8 +17,9 @@
 //       'always'       the caller's plan for a state an earlier round read and locked;
 //       'all_created'  every event is new (a profile-less batch binds them all);
 //       'unowned'      every event is new and nothing named belongs to a profile: a new visitor;
-//       'session_owns' every event is new and the session's profile, locked in step 2, owns every alias
-//                      named and nothing else is named: a returning visitor. The plan's profile is that one.
+//       'one_owner'    every event is new and one profile, locked in step 2, owns every alias named and the
+//                      session, if the session is not new: a returning visitor, in a session seen before
+//                      or a new one. The plan's profile is that one.
 //     Plans other than 'always' are the caller's guesses at the usual states, so that most requests are
 //     one round trip; with none chosen the statement has only read, and the caller goes on with the state;
 //  6. carry the chosen plan out:
@@ -125,17 +126,17 @@ CALL (sp, cp, aliases) {
   RETURN collect({id: p.id, size: p.size, limited: limited}) AS profiles
 }
 WITH stored, locked, create, all_created, sp.id AS session_profile, aliases, blocked, cp.id AS claimed_profile,
-     profiles
+     profiles, [pid IN [sp.id] + [pair IN aliases | pair[1]] WHERE pid IS NOT NULL] AS owners
 WITH *, [candidate IN $plans WHERE
   candidate.when = 'always'
   OR (candidate.when = 'all_created' AND all_created)
   OR (candidate.when = 'unowned' AND create AND session_profile IS NULL AND claimed_profile IS NULL
       AND size(blocked) = 0 AND size(aliases) = size($urns) AND all(pair IN aliases WHERE pair[1] IS NULL))
-  OR (candidate.when = 'session_owns' AND create AND session_profile IN locked AND claimed_profile IS NULL
-      AND size(blocked) = 0 AND size(aliases) = size($urns)
-      AND all(pair IN aliases WHERE pair[1] = session_profile))
+  OR (candidate.when = 'one_owner' AND create AND owners[0] IN locked AND claimed_profile IS NULL
+      AND size(blocked) = 0 AND size(aliases) = size($urns) AND all(pid IN owners WHERE pid = owners[0])
+      AND all(pair IN aliases WHERE pair[1] IS NOT NULL))
 ][0] AS plan
-WITH *, coalesce(plan.profile_id, CASE WHEN plan.when = 'session_owns' THEN session_profile END) AS profile_id
+WITH *, coalesce(plan.profile_id, CASE WHEN plan.when = 'one_owner' THEN owners[0] END) AS profile_id
 CALL (plan) {
   UNWIND CASE WHEN plan.session IS NULL THEN [] ELSE [plan.session] END AS ns
   MERGE (s:Session {id: ns.id})

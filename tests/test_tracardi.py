@@ -342,6 +342,7 @@ def test_a_new_or_returning_visitor_is_one_statement(
         minimal(source_id, session_id, aliases=[device]),  # new visitor
         minimal(source_id, session_id, aliases=[device]),  # returning, the same device
         minimal(source_id, session_id),  # returning, no alias named
+        minimal(source_id, unique("sess"), aliases=[device]),  # returning device, a new session
         minimal(
             source_id,
             session_id,
@@ -353,10 +354,10 @@ def test_a_new_or_returning_visitor_is_one_statement(
         assert r.status_code == 200, r.text
         counts.append(statements() - before)
         profiles.append(r.json()["profile"]["id"])
-    assert counts[:3] == [1, 1, 1] and counts[3] >= 2
+    assert counts[:4] == [1, 1, 1, 1] and counts[4] >= 2
     assert len(set(profiles)) == 1
     profile = client.get(f"/profiles/{profiles[0]}", headers=admin).json()
-    assert profile["event_count"] == 4 and profile["session_count"] == 1
+    assert profile["event_count"] == 5 and profile["session_count"] == 2
     assert device in profile["aliases"] and any(a.startswith("urn:customer_id:") for a in profile["aliases"])
     assert client.get(f"/aliases/{device}", headers=admin).json()["profile"]["id"] == profiles[0]
 
