@@ -93,7 +93,9 @@ def _iso(when: datetime | None) -> str | None:
     return None if when is None else when.isoformat()
 
 
-def _plan_params(when: str, source_id: str, now: datetime, session: dict[str, Any] | None) -> dict[str, Any]:
+def _commit_params(
+    when: str, source_id: str, now: datetime, session: dict[str, Any] | None
+) -> dict[str, Any]:
     """One entry of cypher/ingest_round.cypher's $plans with every step empty: callers fill in what applies.
     `when` is the state the plan is for (see the statement's step 5)."""
     return {
@@ -142,9 +144,9 @@ _OWNER = "(the profile that owns them all)"
 
 
 class _Guess(msgspec.Struct):
-    """A plan for a state the first round may find, sent along so that it can commit at once."""
+    """A commit planned for a state the first round may find, sent along so that it can commit at once."""
 
-    plan: dict[str, Any]
+    commit: dict[str, Any]
     linked_urns: list[str]
 
 
@@ -252,7 +254,7 @@ class IngestionService:
                 session_id=session_id if identity else None,
                 urns=[doc["urn"] for _, doc in aliases] if identity else [],
                 claimed_id=batch.claimed_profile_id if identity else None,
-                plans=[g.plan for g in guesses.values()],
+                plans=[g.commit for g in guesses.values()],
             ),
         )
         if batch.save_events:
@@ -271,7 +273,7 @@ class IngestionService:
             )
         if len(fresh) < len(rows):  # repeats: the members are what the created events say
             session_doc, aliases = self._members(batch, session_id, fresh, now)
-        commit = _plan_params("always", batch.source_id, now, session_doc)
+        commit = _commit_params("always", batch.source_id, now, session_doc)
 
         if batch.profile_less:
             if batch.save_events:
@@ -313,7 +315,7 @@ class IngestionService:
         for refusal in plan.refusals:
             if refusal.profile_id is None:  # a new alias that may not join: it starts a profile of its own
                 await self._own_profile(tx, refusal.alias, batch.source_id, now)
-        linked_urns = self._fill_plan(
+        linked_urns = self._fill_commit(
             commit, batch, plan, profile_id, aliases, fresh, claimed_profile is not None, merges
         )
         await self._commit(tx, batch.source_id, now, commit)
@@ -343,10 +345,10 @@ class IngestionService:
         session, unless the session is new).
         A claimed profile id, a merge or a refusal is left to the full protocol."""
         if batch.profile_less:
-            plan = _plan_params("all_created", batch.source_id, now, session_doc)
+            commit = _commit_params("all_created", batch.source_id, now, session_doc)
             if batch.save_events:
-                plan["bind_events"] = self._bindings(rows, set())
-            return {"all_created": _Guess(plan, [])}
+                commit["bind_events"] = self._bindings(rows, set())
+            return {"all_created": _Guess(commit, [])}
         if batch.claimed_profile_id is not None:
             return {}
         guesses = {}
@@ -358,10 +360,10 @@ class IngestionService:
             limits=self._limits,
         )
         if not unowned.refusals:
-            plan = _plan_params("unowned", batch.source_id, now, session_doc)
-            new_id = plan["new_profile_id"] = str(uuid.uuid4())
-            linked = self._fill_plan(plan, batch, unowned, new_id, aliases, rows, False, [])
-            guesses["unowned"] = _Guess(plan, linked)
+            commit = _commit_params("unowned", batch.source_id, now, session_doc)
+            new_id = commit["new_profile_id"] = str(uuid.uuid4())
+            linked = self._fill_commit(commit, batch, unowned, new_id, aliases, rows, False, [])
+            guesses["unowned"] = _Guess(commit, linked)
         if session_doc is not None or aliases:
             # A session seen before or a new one: the same plan, since the commit binds a session that has
             # no profile yet to the survivor.
@@ -372,15 +374,15 @@ class IngestionService:
                 profiles={_OWNER: ProfileFacts(_OWNER, 1, {})},
                 limits=self._limits,
             )
-            plan = _plan_params("one_owner", batch.source_id, now, session_doc)
+            commit = _commit_params("one_owner", batch.source_id, now, session_doc)
             # profile_id None: the statement takes the owner it read and locked.
-            linked = self._fill_plan(plan, batch, returning, None, aliases, rows, False, [])
-            guesses["one_owner"] = _Guess(plan, linked)
+            linked = self._fill_commit(commit, batch, returning, None, aliases, rows, False, [])
+            guesses["one_owner"] = _Guess(commit, linked)
         return guesses
 
-    def _fill_plan(
+    def _fill_commit(
         self,
-        plan_params: dict[str, Any],
+        commit: dict[str, Any],
         batch: IngestBatch,
         plan: IdentityPlan,
         profile_id: str | None,
@@ -392,7 +394,7 @@ class IngestionService:
         """Fill in what carrying out `plan` writes besides the merges; the linked aliases' URNs."""
         refused = plan.refused_aliases
         linked_urns = sorted(str(alias) for alias, _ in aliases if alias not in refused)
-        plan_params.update(
+        commit.update(
             touch_aliases=[doc for _, doc in aliases],
             profile_id=profile_id,
             attach_urns=[str(a) for a in plan.new_aliases],
@@ -410,7 +412,7 @@ class IngestionService:
             system_events=self._system_events(plan, profile_id, merges, fresh),
         )
         if batch.save_events:
-            plan_params["bind_events"] = self._bindings(fresh, refused, {alias for alias, _ in aliases})
+            commit["bind_events"] = self._bindings(fresh, refused, {alias for alias, _ in aliases})
         return linked_urns
 
     @staticmethod
@@ -430,11 +432,11 @@ class IngestionService:
         ]
 
     async def _commit(
-        self, tx: AsyncManagedTransaction, source_id: str, now: datetime, plan: dict[str, Any]
+        self, tx: AsyncManagedTransaction, source_id: str, now: datetime, commit: dict[str, Any]
     ) -> None:
         """Carry out a plan made for the state the lock rounds read: a round with no other step."""
         row = await self._repo.ingest_round(
-            tx, **_round_params(source_id, now, sorted(self._limits), plans=[plan])
+            tx, **_round_params(source_id, now, sorted(self._limits), plans=[commit])
         )
         assert row["committed"] == "always"
 
@@ -448,14 +450,14 @@ class IngestionService:
         """A profile for a new alias merge protection kept out; its id handle names the alias as evidence,
         so the new component holds together when it is re-derived."""
         own_id, urns = str(uuid.uuid4()), [str(alias)]
-        plan = {
-            **_plan_params("always", source_id, now, None),
+        commit = {
+            **_commit_params("always", source_id, now, None),
             "new_profile_id": own_id,
             "profile_id": own_id,
             "attach_urns": urns,
             "linked_urns": urns,
         }
-        await self._commit(tx, source_id, now, plan)
+        await self._commit(tx, source_id, now, commit)
 
     async def _lock_involved(
         self,
