@@ -15,10 +15,11 @@ creates a session, an alias, a profile and its id handle, and the events bound t
   the same properties, session, alias, profile, handle, BELONGS_TO / HAS_ALIAS / BOUND_TO) with one
   statement per request, `bench/ingest_cypher/raw_track.cypher`, through the same async driver, no HTTP.
 
-The two alternate (http, raw, http, raw) for each batch size, after a warm-up of each (20 s: a fresh Neo4j
+The two alternate (http, raw, three times) for each batch size, after a warm-up of each (20 s: a fresh Neo4j
 keeps compiling the statements' code paths for a while, and the app's statements are larger than the raw
 one, so a short warm-up measured the JIT rather than the app); the figure is the
-ratio of the medians of events/s. The API process's RSS is sampled during the HTTP phases (`api_rss_mb`: the
+ratio of the medians of events/s (three rounds: on this shared machine one phase in a few comes out a third
+slower for no reason of its own, and a median of two is their mean). The API process's RSS is sampled during the HTTP phases (`api_rss_mb`: the
 largest sample), and its CPU time per event is reported. The machine is shared: read ratios, not absolutes.
 """
 
@@ -333,7 +334,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=12.0, help="length of each measured phase")
     parser.add_argument("--warmup", type=float, default=20.0)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
         "--profile", action="store_true", help="run the API under pyinstrument (no json written)"
     )
