@@ -37,11 +37,6 @@
 //     f. the events this batch created bound to the anchor and to the aliases each carried;
 //     g. audit events (profile-merged, merge-refused) on the id handle they are about; never bound to a
 //        session, so no behavioural count sees them.
-// replan=skip: Neo4j replans a cached statement whenever the graph's statistics have moved enough since, which
-// while a young graph grows is every few seconds, and this statement's planning cost a fifth of the server's
-// CPU under ingest load (bench/ingest.py, JFR). Every node it reaches is found by a unique or composite index
-// seek whatever the statistics say (tests/test_db.py checks the plan); a replan could only move filters.
-CYPHER replan=skip
 CALL () {
   UNWIND $events AS ev
   MERGE (e:Event {key: ev.key})

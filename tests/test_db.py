@@ -92,28 +92,3 @@ def test_a_failing_work_function_writes_nothing(neo4j_server: Neo4jServer) -> No
 
     assert asyncio.run(run()) == [tag + "-ok", tag + "-ok"]
 
-
-def test_the_ingest_statement_reaches_every_node_by_an_index_seek(graph: Any) -> None:
-    """cypher/ingest_round.cypher skips replanning: that is safe only while its plan cannot depend on the
-    statistics, that is while it scans nothing. A fresh plan (replan=force) on the test graph."""
-    from app.queries import QueryCatalog
-
-    statement = QueryCatalog()["ingest_round"]
-    assert statement.startswith("CYPHER replan=skip")
-    params = {
-        "events": [], "request_id": "", "source_id": "s", "dialect": "", "lock_ids": [], "lock_named": True,
-        "create_members": True, "only_if_all_created": True, "new_session": None, "new_aliases": [],
-        "session_id": "s", "urns": [], "claimed_id": None, "limited_types": ["customer_id"],
-        "now": "2026-01-01T00:00:00+00:00", "plans": [],
-    }  # fmt: skip
-    explained = statement.replace("CYPHER replan=skip", "CYPHER replan=force EXPLAIN", 1)
-    summary = graph.execute_query(explained, params, database_="neo4j").summary
-
-    def operators(plan: dict[str, Any]) -> list[str]:
-        return [plan["operatorType"].split("@")[0]] + [
-            op for child in plan.get("children", []) for op in operators(child)
-        ]
-
-    found = operators(summary.plan)
-    assert "NodeUniqueIndexSeek(Locking)" in found and "NodeIndexSeek" in found
-    assert not [op for op in found if "Scan" in op], found
