@@ -91,4 +91,3 @@ def test_a_failing_work_function_writes_nothing(neo4j_server: Neo4jServer) -> No
             await driver.close()
 
     assert asyncio.run(run()) == [tag + "-ok", tag + "-ok"]
-
