@@ -219,6 +219,8 @@ def _undirected(edges: list[dict[str, Any]], kind: str) -> set[frozenset[str]]:
 def test_explorer_shows_a_merged_profile_and_why_aliases_are_linked(
     page: tuple[Any, PageProblems], merged_profile: dict[str, Any], tmp_path: Path
 ) -> None:
+    from playwright.sync_api import expect
+
     tab, problems = page
     m = merged_profile
     s1, s2 = (f"session:{s}" for s in m["sessions"])
@@ -227,7 +229,9 @@ def test_explorer_shows_a_merged_profile_and_why_aliases_are_linked(
     # A wrong token is refused on the sign-in box; the right one opens the app.
     problems.expected_401 = True
     _sign_in(tab, m["url"], token="not-the-token")
-    tab.wait_for_function("document.querySelector('#signin-error').textContent.length > 0")
+    # Not wait_for_function: its polling evaluates a string, which the page's CSP (no unsafe-eval) refuses
+    # whenever the error is not there at the first look.
+    expect(tab.locator("#signin-error")).not_to_have_text("")
     assert tab.locator("#signin").is_visible()
     tab.fill("#token", m["token"])
     tab.click("#signin-btn")
