@@ -110,7 +110,6 @@ def _commit_params(
         "refused_urns": [],
         "claimed_ids": [],
         "evidence_event_id": None,
-        "bind_events": [],
         "system_events": [],
     }
 
@@ -134,6 +133,8 @@ def _round_params(source_id: str, now: datetime, limited_types: list[str], **ste
         "limited_types": limited_types,
         "now": _iso(now),
         "plans": [],
+        # The events the chosen plan binds: the same for every guess, so sent once, not in each plan.
+        "bind_events": [],
         **steps,
     }
 
@@ -232,6 +233,7 @@ class IngestionService:
         # them itself (see cypher/ingest_round, step 3).
         session_doc, aliases = self._members(batch, session_id, rows, now)
         guesses = self._guesses(batch, session_doc, aliases, rows, now)
+        linkable = {alias for alias, _ in aliases} if identity else set()  # a profile-less event links none
 
         # 1. Deduplicate (only events this request creates go further), lock the profiles the evidence
         #    names, create the new members, read the identity state, and commit a guess that fits it.
@@ -255,6 +257,7 @@ class IngestionService:
                 urns=[doc["urn"] for _, doc in aliases] if identity else [],
                 claimed_id=batch.claimed_profile_id if identity else None,
                 plans=[g.commit for g in guesses.values()],
+                bind_events=self._bindings(batch, rows, set(), linkable) if guesses else [],
             ),
         )
         if batch.save_events:
@@ -276,9 +279,7 @@ class IngestionService:
         commit = _commit_params("always", batch.source_id, now, session_doc)
 
         if batch.profile_less:
-            if batch.save_events:
-                commit["bind_events"] = self._bindings(fresh, set())
-            await self._commit(tx, batch.source_id, now, commit)
+            await self._commit(tx, batch.source_id, now, commit, self._bindings(batch, fresh, set(), set()))
             return IngestResult(None, session_id, event_ids, saved, duplicates)
 
         # 2. Until every profile involved (the session's, the aliases', the claimed id's) is locked and the
@@ -318,7 +319,9 @@ class IngestionService:
         linked_urns = self._fill_commit(
             commit, batch, plan, profile_id, aliases, fresh, claimed_profile is not None, merges
         )
-        await self._commit(tx, batch.source_id, now, commit)
+        kept = {alias for alias, _ in aliases}
+        bind_events = self._bindings(batch, fresh, plan.refused_aliases, kept)
+        await self._commit(tx, batch.source_id, now, commit, bind_events)
         return IngestResult(
             profile_id,
             session_id,
@@ -345,10 +348,9 @@ class IngestionService:
         session, unless the session is new).
         A claimed profile id, a merge or a refusal is left to the full protocol."""
         if batch.profile_less:
-            commit = _commit_params("all_created", batch.source_id, now, session_doc)
-            if batch.save_events:
-                commit["bind_events"] = self._bindings(rows, set())
-            return {"all_created": _Guess(commit, [])}
+            return {
+                "all_created": _Guess(_commit_params("all_created", batch.source_id, now, session_doc), [])
+            }
         if batch.claimed_profile_id is not None:
             return {}
         guesses = {}
@@ -411,17 +413,16 @@ class IngestionService:
             evidence_event_id=fresh[0].id if fresh else None,
             system_events=self._system_events(plan, profile_id, merges, fresh),
         )
-        if batch.save_events:
-            commit["bind_events"] = self._bindings(fresh, refused, {alias for alias, _ in aliases})
         return linked_urns
 
     @staticmethod
     def _bindings(
-        events: list[_EventRow], refused: set[AliasUrn], kept: set[AliasUrn] | None = None
+        batch: IngestBatch, events: list[_EventRow], refused: set[AliasUrn], kept: set[AliasUrn]
     ) -> list[dict[str, Any]]:
-        """The events to bind, each with the aliases it links (or, refused, does not)."""
-        if kept is None:
-            return [{"id": r.id, "linked_urns": [], "refused_urns": []} for r in events]
+        """The events to bind (none if the batch saves none), each with the aliases it links (of `kept`,
+        those not `refused`) and those it was refused."""
+        if not batch.save_events:
+            return []
         return [
             {
                 "id": r.id,
@@ -432,11 +433,19 @@ class IngestionService:
         ]
 
     async def _commit(
-        self, tx: AsyncManagedTransaction, source_id: str, now: datetime, commit: dict[str, Any]
+        self,
+        tx: AsyncManagedTransaction,
+        source_id: str,
+        now: datetime,
+        commit: dict[str, Any],
+        bind_events: list[dict[str, Any]] | None = None,
     ) -> None:
         """Carry out a plan made for the state the lock rounds read: a round with no other step."""
         row = await self._repo.ingest_round(
-            tx, **_round_params(source_id, now, sorted(self._limits), plans=[commit])
+            tx,
+            **_round_params(
+                source_id, now, sorted(self._limits), plans=[commit], bind_events=bind_events or []
+            ),
         )
         assert row["committed"] == "always"
 

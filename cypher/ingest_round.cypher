@@ -34,7 +34,8 @@
 //     e. the evidence that holds the component together, kept so it can be explained and re-derived: the
 //        anchor (the session, or the profile id handle when no session is stored) saw these aliases and
 //        claims; refused links under their own type, so they never join components;
-//     f. the events this batch created bound to the anchor and to the aliases each carried;
+//     f. the events this batch created ($bind_events, the same whichever plan is chosen) bound to the anchor
+//        and to the aliases each carried;
 //     g. audit events (profile-merged, merge-refused) on the id handle they are about; never bound to a
 //        session, so no behavioural count sees them.
 CALL () {
@@ -220,7 +221,7 @@ CALL (plan, profile_id, anchor) {
   }
 }
 CALL (plan, anchor) {
-  UNWIND plan.bind_events AS ev
+  UNWIND CASE WHEN plan IS NULL THEN [] ELSE $bind_events END AS ev
   MATCH (e:Event {id: ev.id})
   FOREACH (_ IN CASE WHEN anchor IS NULL THEN [] ELSE [1] END |
     CREATE (e)-[:BOUND_TO]->(anchor))
