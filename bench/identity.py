@@ -45,7 +45,7 @@ BIG_SIZES = (10, 1_000, 100_000)
 SMALL = 10
 WARMUP_MERGES = 40
 LOOKUP_ROUNDS = 8
-MERGES_PER_SIZE = 7
+MERGES_PER_SIZE = 11
 ALIASES_PER_SESSION = 100
 LOOKUPS = 4000  # per concurrency level; with 400, p99 was the 4th-slowest sample: one GC pause
 DB = "neo4j"
@@ -95,24 +95,28 @@ async def merges(driver: Any, ingestion: IngestionService) -> dict[str, Any]:
         _, left = await seed(driver, SMALL, f"warm-a{i}-{uuid.uuid4().hex[:6]}")
         _, right = await seed(driver, SMALL, f"warm-b{i}-{uuid.uuid4().hex[:6]}")
         await ingestion.ingest(link_batch(left[0], right[0]))
-    for size in BIG_SIZES:
-        big_id, big_urns = await seed(driver, size, f"big{size}-{uuid.uuid4().hex[:6]}")
-        times = []
-        for i in range(MERGES_PER_SIZE + 1):
+    # The sizes take turns, one merge each per round, so whatever drifts during the run (the JIT, the plan
+    # cache, the machine's other work) falls on every size alike; measured one size after the other, the
+    # first size came out slowest even after the warm-up, which said nothing about size.
+    big_urns = {
+        size: (await seed(driver, size, f"big{size}-{uuid.uuid4().hex[:6]}"))[1] for size in BIG_SIZES
+    }
+    times: dict[int, list[float]] = {size: [] for size in BIG_SIZES}
+    for i in range(MERGES_PER_SIZE + 1):
+        for size in BIG_SIZES:
             _, small_urns = await seed(driver, SMALL, f"small{size}-{i}-{uuid.uuid4().hex[:6]}")
             started = time.perf_counter()
-            result = await ingestion.ingest(link_batch(small_urns[0], random.choice(big_urns)))
+            result = await ingestion.ingest(link_batch(small_urns[0], random.choice(big_urns[size])))
             elapsed = time.perf_counter() - started
             assert len(result.merges) == 1, result
-            # 10 vs 10 is a tie broken by id, so the survivor may be either side; it is the big side after.
-            big_id = result.profile_id or big_id
-            if i > 0:  # the first one warms the query plans
-                times.append(elapsed * 1000)
+            if i > 0:  # the first round warms the query plans
+                times[size].append(elapsed * 1000)
+    for size in BIG_SIZES:
         out[str(size)] = {
-            "p50_ms": statistics.median(times),
-            "min_ms": min(times),
-            "max_ms": max(times),
-            "runs": len(times),
+            "p50_ms": statistics.median(times[size]),
+            "min_ms": min(times[size]),
+            "max_ms": max(times[size]),
+            "runs": len(times[size]),
         }
         print(f"merge 10 vs {size:>7}: p50 {out[str(size)]['p50_ms']:.1f} ms", flush=True)
     p50s = [v["p50_ms"] for v in out.values()]
