@@ -1,7 +1,8 @@
 """Right to be forgotten: erase a profile's whole component.
 
 `DELETE /profiles/{id}` and `idgraph erase` remove every event of the component (its sessions' and id
-handles' events, events carrying its aliases, and the profile-merged / merge-refused audit about its handles),
+handles' events, events carrying its aliases, even where the link was refused, the audit about its handles,
+and any other profile's audit that names one of its aliases),
 then its sessions, aliases and id handles (so merged-away ids stop resolving), then the profile. Events go in
 bounded transactions of `batch_size`; the members in one last transaction under the profile's lock, the
 same lock ingestion takes, so nothing is attached to a profile while it disappears. An erased alias seen

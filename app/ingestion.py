@@ -609,6 +609,7 @@ class IngestionService:
                     "id": str(uuid.uuid4()),
                     "type": "profile-merged",
                     "about_id": m.merged_id,
+                    "names_urns": m.aliases,
                     "linking_event_id": m.linking_event_id,
                     "properties_json": _json.encode(
                         {
@@ -627,6 +628,7 @@ class IngestionService:
                     "id": str(uuid.uuid4()),
                     "type": "merge-refused",
                     "about_id": profile_id,
+                    "names_urns": [str(r.alias)],
                     "linking_event_id": linking,
                     "properties_json": _json.encode(
                         {

@@ -146,6 +146,7 @@ class SplitService:
                         "type": "profile-split",
                         "about_id": about,
                         "linking_event_id": None,
+                        "names_urns": sorted({urn, *by_kind["alias"]}),
                         "properties_json": _json.encode(details).decode(),
                     }
                 )
@@ -156,6 +157,7 @@ class SplitService:
                     "type": "alias-blocked",
                     "about_id": profile_id,
                     "linking_event_id": None,
+                    "names_urns": [urn],
                     "properties_json": _json.encode({"profile_id": profile_id, "alias": urn}).decode(),
                 }
             )

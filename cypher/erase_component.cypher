@@ -7,7 +7,7 @@ SET h._lock = true
 REMOVE h._lock
 WITH p
 CALL (p) {
-  OPTIONAL MATCH (p)<-[:BELONGS_TO]-()<-[:BOUND_TO|ABOUT|HAS_ALIAS]-(e:Event)
+  OPTIONAL MATCH (p)<-[:BELONGS_TO]-()<-[:BOUND_TO|ABOUT|HAS_ALIAS|REFUSED_ALIAS|NAMES]-(e:Event)
   WITH DISTINCT e
   DETACH DELETE e
   RETURN count(e) AS events

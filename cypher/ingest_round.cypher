@@ -37,7 +37,8 @@
 //     f. the events this batch created ($bind_events, the same whichever plan is chosen) bound to the anchor
 //        and to the aliases each carried;
 //     g. audit events (profile-merged, merge-refused) on the id handle they are about; never bound to a
-//        session, so no behavioural count sees them.
+//        session, so no behavioural count sees them. Each also points at the aliases it names
+//        (NAMES), so erasing the profile that holds one of them erases the record too.
 CALL () {
   UNWIND $events AS ev
   MERGE (e:Event {key: ev.key})
@@ -245,6 +246,12 @@ CALL (plan) {
     source_id: $source_id, properties_json: ev.properties_json, linking_event_id: ev.linking_event_id
   })
   CREATE (e)-[:ABOUT]->(h)
+  WITH e, ev
+  CALL (e, ev) {
+    UNWIND ev.names_urns AS urn
+    MATCH (a:Alias {urn: urn})
+    CREATE (e)-[:NAMES]->(a)
+  }
 }
 RETURN stored, locked, create AS created, session_profile, aliases, blocked, claimed_profile, profiles,
        plan.when AS committed, profile_id AS committed_profile

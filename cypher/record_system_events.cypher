@@ -1,5 +1,6 @@
 // Audit: profile-merged and merge-refused events. They hang off the profile id handle they are about, so they
 // move with it on later merges, and they are never bound to a session, so no behavioural count sees them.
+// Each points at the aliases it names (NAMES), so erasing the profile that holds one erases the record too.
 UNWIND $events AS ev
 MATCH (h:ProfileId {id: ev.about_id})
 CREATE (e:Event:SystemEvent {
@@ -7,4 +8,10 @@ CREATE (e:Event:SystemEvent {
   source_id: $source_id, properties_json: ev.properties_json, linking_event_id: ev.linking_event_id
 })
 CREATE (e)-[:ABOUT]->(h)
+WITH e, ev
+CALL (e, ev) {
+  UNWIND ev.names_urns AS urn
+  MATCH (a:Alias {urn: urn})
+  CREATE (e)-[:NAMES]->(a)
+}
 RETURN count(e) AS recorded

@@ -15,6 +15,7 @@ import pytest
 from litestar.testing import TestClient
 
 from tests.conftest import unique
+from tests.test_identity_engine import send
 
 
 def _identify(client: TestClient[Any], source_id: str, session: str, **props: Any) -> dict[str, Any]:
@@ -105,6 +106,53 @@ def test_cli_erase_by_alias(
         timeout=300,
     )
     assert again.returncode == 1
+
+
+def _graph_mentions(graph: Any, value: str) -> int:
+    """How many nodes still hold `value` in any property (a scan; the test graph is small)."""
+    rows, _, _ = graph.execute_query(
+        "MATCH (n) WHERE any(k IN keys(n) WHERE toStringOrNull(n[k]) CONTAINS $value"
+        " OR any(x IN CASE WHEN n[k] IS :: LIST<ANY> THEN n[k] ELSE [] END"
+        " WHERE toStringOrNull(x) CONTAINS $value))"
+        " RETURN count(n) AS n",
+        value=value,
+    )
+    return int(rows[0]["n"])
+
+
+def test_erasure_takes_the_records_that_name_the_profile_elsewhere(
+    client: TestClient[Any], source_id: str, admin: dict[str, str], graph: Any
+) -> None:
+    """Another profile's refused link and split audit name the erased profile's aliases; they go with it."""
+    ann_id, bob_id, bea_mail = unique("ann"), unique("bob"), unique("bea")
+    ann_session, bea_session = unique("s"), unique("s")
+    ann = _identify(client, source_id, ann_session, customer_id=ann_id)["profile"]["id"]
+    bob = _identify(client, source_id, unique("s"), customer_id=bob_id)["profile"]["id"]
+    # Bob's customer id typed in Ann's session: refused (one customer id per profile), recorded on Ann.
+    refused = _identify(client, source_id, ann_session, customer_id=bob_id)
+    assert refused["profile"]["id"] == ann
+    # Bea joins Ann over a shared kiosk, then the kiosk is blocked: Ann's audit records the split-off Bea.
+    kiosk = f"urn:device_id:{unique('kiosk')}"
+    send(client, source_id, ann_session, [kiosk])
+    bea = send(client, source_id, bea_session, [f"urn:email:{bea_mail}@x.io"])["profile"]["id"]
+    assert send(client, source_id, bea_session, [kiosk])["profile"]["id"] == ann
+    assert client.post(f"/aliases/{kiosk}/block", headers=admin).json()["split_into"] == [bea]
+    audit = client.get(f"/profiles/{ann}/merges", headers=admin).json()["items"]
+    assert {"merge-refused", "profile-split"} <= {item["type"] for item in audit}
+    assert _graph_mentions(graph, bob_id) > 0 and _graph_mentions(graph, bea_mail) > 0
+
+    assert client.delete(f"/profiles/{bob}", headers=admin).status_code == 204
+    assert client.delete(f"/profiles/{bea}", headers=admin).status_code == 204
+
+    # Nothing anywhere still names Bob's customer id or Bea's e-mail address ...
+    assert _graph_mentions(graph, bob_id) == 0
+    assert _graph_mentions(graph, bea_mail) == 0
+    # ... and Ann keeps her own profile, session and the rest of her audit.
+    view = client.get(f"/profiles/{ann}", headers=admin).json()
+    assert view["id"] == ann and f"urn:customer_id:{ann_id}" in view["aliases"]
+    assert client.get(f"/sessions/{ann_session}", headers=admin).json()["profile"]["id"] == ann
+    left = {item["type"] for item in client.get(f"/profiles/{ann}/merges", headers=admin).json()["items"]}
+    assert left == {"alias-blocked"}
 
 
 @pytest.fixture
