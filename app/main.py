@@ -23,6 +23,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.db import bootstrap_schema, create_driver
 from app.explorer import explorer_page, explorer_static
+from app.http.aliases import AliasController
 from app.http.converge import converge
 from app.http.esp import esp_events
 from app.http.explain import ExplainController
@@ -160,6 +161,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             web_events,
             segment_batch,
             segment_message,
+            AliasController,
             QueryAndEraseController,
             explorer_page,
             explorer_static(),

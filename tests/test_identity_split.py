@@ -82,3 +82,32 @@ def test_removing_a_link_re_derives_the_component(
         "edges"
     ]
     assert client.delete(f"/sessions/{session}/aliases/{y}", headers=admin).status_code == 404
+
+
+def test_aliases_whose_value_holds_a_slash_are_reachable_by_path(
+    client: Client, source_id: str, admin: dict[str, str]
+) -> None:
+    """A customer number like DE/1042, a base64 device id: sent as %2F, which servers decode to a slash."""
+    number, device = f"urn:customer_id:DE/{unique('n')}", f"urn:device_id:{unique('d')}/Qm+x=="
+    session = unique("s")
+    pid = send(client, source_id, session, [number, device])["profile"]["id"]
+
+    def path(urn: str) -> str:
+        return urn.replace("/", "%2F")
+
+    view = client.get(f"/aliases/{path(number)}", headers=admin)
+    assert view.status_code == 200, view.text
+    assert view.json()["urn"] == number and view.json()["profile"]["id"] == pid
+    assert client.get(f"/aliases/{number}", headers=admin).json()["urn"] == number  # the '/' unescaped
+    assert client.get(f"/aliases/{path(number)}x", headers=admin).status_code == 404
+    # Other actions on an alias are unknown resources, not a block.
+    assert client.post(f"/aliases/{path(number)}/unblock", headers=admin).status_code == 404
+    assert client.post("/aliases/block", headers=admin).status_code == 404
+
+    r = client.delete(f"/sessions/{session}/aliases/{path(device)}", headers=admin)
+    assert r.status_code == 200, r.text
+    assert device not in client.get(f"/sessions/{session}", headers=admin).json()["aliases"]
+    r = client.post(f"/aliases/{path(device)}/block", headers=admin)
+    assert r.status_code == 200, r.text
+    assert client.get(f"/aliases/{path(device)}", headers=admin).json()["profile"]["id"] is None
+    assert client.get(f"/aliases/{path(number)}", headers=admin).json()["profile"]["id"] == pid

@@ -1,5 +1,5 @@
-"""Queries (admin token): which profile owns an alias, a profile (its traits, events, sessions), a session, an
-event."""
+"""Queries (admin token): a profile (its traits, events, sessions), a session, an event. Which profile owns an
+alias is in app/http/aliases.py."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from litestar import Controller, get
 from litestar.params import FromPath, QueryParameter
 
 from app.http.auth import admin_guard
-from app.http.problems import ApiError, invalid
+from app.http.problems import ApiError
 from app.read import (
-    AliasView,
     EventPage,
     EventView,
     InvalidCursor,
@@ -20,7 +19,6 @@ from app.read import (
     SessionView,
 )
 from app.services import ServicesDep
-from graph_model.urn import InvalidUrn, parse_urn
 
 MAX_PAGE = 200
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE, description="items per page (1-200)")]
@@ -33,17 +31,6 @@ Cursor = Annotated[
 class QueryController(Controller):
     guards = [admin_guard]
     tags = ["queries"]
-
-    @get("/aliases/{urn:str}", summary="Which profile owns this alias (the URN is normalised first)")
-    async def get_alias(self, urn: FromPath[str], services: ServicesDep) -> AliasView:
-        try:
-            alias = parse_urn(urn)
-        except InvalidUrn as exc:
-            raise invalid("$path.urn", str(exc)) from None
-        view = await services.read.alias(str(alias))
-        if view is None:
-            raise ApiError(404, f"no alias {alias}")
-        return view
 
     @get("/profiles/{profile_id:str}", summary="A profile by its id or any id merged into it")
     async def get_profile(self, profile_id: FromPath[str], services: ServicesDep) -> ProfileView:

@@ -1,49 +1,31 @@
-"""Taking a bad merge back (admin token): block an alias after the fact, or remove one session-alias link."""
+"""Taking a bad merge back (admin token): remove one session-alias link. Blocking an alias after the fact
+is in app/http/aliases.py."""
 
 from __future__ import annotations
 
-from litestar import Controller, delete, post
+from litestar import Controller, delete
 from litestar.params import FromPath
 
 from app.http.auth import admin_guard
-from app.http.problems import ApiError, invalid
+from app.http.problems import ApiError
+from app.http.urn_path import urn_in_path
 from app.services import ServicesDep
 from app.split import NotFound, SplitResult
-from graph_model.urn import InvalidUrn, parse_urn
-
-
-def _urn(text: str) -> str:
-    try:
-        return str(parse_urn(text))
-    except InvalidUrn as exc:
-        raise invalid("$path.urn", str(exc)) from None
 
 
 class SplitController(Controller):
     guards = [admin_guard]
     tags = ["identity repair"]
 
-    @post(
-        "/aliases/{urn:str}/block",
-        status_code=200,
-        summary="Block an alias: it leaves its profile, never links again, and the profile is re-derived",
-    )
-    async def block(self, urn: FromPath[str], services: ServicesDep) -> SplitResult:
-        normalised = _urn(urn)
-        result = await services.split.block_alias(normalised)
-        if result is None:
-            raise ApiError(404, f"no alias {normalised}")
-        return result
-
     @delete(
-        "/sessions/{session_id:str}/aliases/{urn:str}",
+        "/sessions/{session_id:str}/aliases/{urn:path}",
         status_code=200,
         summary="Remove the link between a session and an alias, and re-derive the profile",
     )
     async def unlink(
         self, session_id: FromPath[str], urn: FromPath[str], services: ServicesDep
     ) -> SplitResult:
-        normalised = _urn(urn)
+        normalised = urn_in_path(urn)
         try:
             result = await services.split.unlink(session_id, normalised)
         except NotFound as exc:
