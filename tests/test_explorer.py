@@ -274,6 +274,14 @@ def test_explorer_shows_a_merged_profile_and_why_aliases_are_linked(
     traits = tab.locator("#traits").inner_text()
     assert "event_count" in traits
 
+    # A status message does not move the graph: Cytoscape keeps the canvas position it read, and a graph that
+    # moved would take a click meant for one node as a click somewhere else.
+    graph_box = tab.locator("#graph").bounding_box()
+    tab.evaluate("document.getElementById('status').textContent = 'Laying out 8 nodes …'")
+    assert tab.locator("#status").is_visible()
+    assert tab.locator("#graph").bounding_box() == graph_box
+    tab.evaluate("document.getElementById('status').textContent = ''")
+
     # Clicking a session lists its events.
     _click_node(tab, s2)
     tab.wait_for_selector(f'#events[data-loaded="{m["sessions"][1]}"]')
