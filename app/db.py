@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, LiteralString, TypeVar
 
 from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
 
@@ -14,6 +14,15 @@ from app.settings import Settings
 log = get_logger(__name__)
 
 _R = TypeVar("_R")
+
+
+async def single_row(
+    tx: AsyncManagedTransaction, query: LiteralString, **params: Any
+) -> dict[str, Any] | None:
+    """The one row a statement answers, as a dict; None when it answers none. A unit of work for execute_*."""
+    result = await tx.run(query, params)
+    record = await result.single()
+    return dict(record) if record is not None else None
 
 
 def create_driver(settings: Settings) -> AsyncDriver:

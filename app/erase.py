@@ -11,11 +11,10 @@ again is a new alias and starts a fresh profile.
 
 from __future__ import annotations
 
-from typing import Any, LiteralString
-
 import msgspec
-from neo4j import AsyncDriver, AsyncManagedTransaction
+from neo4j import AsyncDriver
 
+from app.db import single_row
 from app.logging import get_logger
 from app.queries import QueryCatalog
 
@@ -33,12 +32,6 @@ class EraseReport(msgspec.Struct):
     handles: int = 0
 
 
-async def _single(tx: AsyncManagedTransaction, query: LiteralString, **params: Any) -> dict[str, Any] | None:
-    result = await tx.run(query, params)
-    record = await result.single()
-    return dict(record) if record is not None else None
-
-
 class EraseService:
     def __init__(
         self, driver: AsyncDriver, catalog: QueryCatalog, database: str, batch_size: int = DEFAULT_BATCH_SIZE
@@ -53,7 +46,7 @@ class EraseService:
 
     async def profile_of_alias(self, urn: str) -> str | None:
         async with self._driver.session(database=self._database) as session:
-            row = await session.execute_read(_single, self._q["erase_resolve_alias"], urn=urn)
+            row = await session.execute_read(single_row, self._q["erase_resolve_alias"], urn=urn)
         return row["id"] if row else None
 
     async def erase_profile(self, profile_id: str) -> EraseReport | None:
@@ -61,20 +54,20 @@ class EraseService:
         async with self._driver.session(database=self._database) as session:
             report: EraseReport | None = None
             for _ in range(_MAX_ROUNDS):
-                row = await session.execute_read(_single, self._q["erase_resolve_profile"], id=profile_id)
+                row = await session.execute_read(single_row, self._q["erase_resolve_profile"], id=profile_id)
                 if row is None:
                     return report
                 live = row["id"]
                 report = report or EraseReport(live)
                 while True:
                     batch = await session.execute_write(
-                        _single, self._q["erase_events_batch"], profile_id=live, limit=self._batch
+                        single_row, self._q["erase_events_batch"], profile_id=live, limit=self._batch
                     )
                     deleted = int(batch["deleted"]) if batch else 0
                     report.events += deleted
                     if deleted < self._batch:
                         break
-                done = await session.execute_write(_single, self._q["erase_component"], profile_id=live)
+                done = await session.execute_write(single_row, self._q["erase_component"], profile_id=live)
                 if done is not None:
                     report.profile_id = live
                     report.events += int(done["events"])

@@ -20,6 +20,7 @@ from typing import Any, LiteralString
 import msgspec
 from neo4j import AsyncDriver, AsyncManagedTransaction
 
+from app.db import single_row
 from app.logging import get_logger
 from app.queries import QueryCatalog
 
@@ -39,12 +40,6 @@ class PurgeReport(msgspec.Struct):
 async def _ids(tx: AsyncManagedTransaction, query: LiteralString, **params: Any) -> list[str]:
     result = await tx.run(query, **params)
     return [record["id"] async for record in result]
-
-
-async def _single(tx: AsyncManagedTransaction, query: LiteralString, **params: Any) -> dict[str, Any]:
-    result = await tx.run(query, **params)
-    record = await result.single()
-    return dict(record) if record is not None else {}
 
 
 class RetentionService:
@@ -112,7 +107,9 @@ class RetentionService:
             if not ids:
                 return
             report.events += await self._drain_events(session, events, ids, report.cutoff)
-            counts = await session.execute_write(_single, self._q[delete], ids=ids, cutoff=report.cutoff)
+            counts = (
+                await session.execute_write(single_row, self._q[delete], ids=ids, cutoff=report.cutoff) or {}
+            )
             yield counts
             if int(counts.get(removed_key, 0)) == 0 or len(ids) < self._batch:
                 return
@@ -120,8 +117,11 @@ class RetentionService:
     async def _drain_events(self, session: Any, query_name: str, ids: list[str], cutoff: datetime) -> int:
         total = 0
         while True:
-            counts = await session.execute_write(
-                _single, self._q[query_name], ids=ids, cutoff=cutoff, limit=self._batch
+            counts = (
+                await session.execute_write(
+                    single_row, self._q[query_name], ids=ids, cutoff=cutoff, limit=self._batch
+                )
+                or {}
             )
             deleted = int(counts.get("deleted", 0))
             total += deleted
