@@ -410,3 +410,25 @@ def test_shared_alias_merges_profiles_and_old_id_resolves(
     # The client holding the merged-away id keeps landing in the survivor.
     again = track(client, minimal(source_id, unique("sess"), profile={"id": merged})).json()
     assert again["profile"]["id"] == survivor
+
+
+def test_every_read_of_an_unknown_id_is_a_404_problem_naming_it(
+    client: Client, admin: dict[str, str]
+) -> None:
+    nobody = unique("nobody")
+    for method, url, body in [
+        ("GET", f"/profiles/{nobody}", None),
+        ("GET", f"/profiles/{nobody}/events", None),
+        ("GET", f"/profiles/{nobody}/sessions", None),
+        ("GET", f"/profiles/{nobody}/graph", None),
+        ("GET", f"/profiles/{nobody}/merges", None),
+        ("GET", f"/sessions/{nobody}", None),
+        ("GET", f"/events/{nobody}", None),
+        ("GET", f"/aliases/urn:email:{nobody}@example.com", None),
+        ("PATCH", f"/sources/{nobody}", {"enabled": False}),
+        ("DELETE", f"/profiles/{nobody}", None),
+    ]:
+        r = client.request(method, url, json=body, headers=admin)
+        assert r.status_code == 404, (method, url, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json"), url
+        assert nobody in r.json()["detail"], (url, r.json())

@@ -10,7 +10,7 @@ from litestar import Controller, get, post
 from litestar.params import FromPath
 
 from app.http.auth import admin_guard
-from app.http.problems import ApiError
+from app.http.problems import found
 from app.http.urn_path import urn_before_action, urn_in_path
 from app.read import AliasView
 from app.services import ServicesDep
@@ -26,10 +26,7 @@ class AliasController(Controller):
     )
     async def get_alias(self, urn: FromPath[str], services: ServicesDep) -> AliasView:
         alias = urn_in_path(urn)
-        view = await services.read.alias(alias)
-        if view is None:
-            raise ApiError(404, f"no alias {alias}")
-        return view
+        return found(await services.read.alias(alias), f"no alias {alias}")
 
     @post(
         "/{urn:path}",
@@ -40,7 +37,4 @@ class AliasController(Controller):
     )
     async def block(self, urn: FromPath[str], services: ServicesDep) -> SplitResult:
         alias = urn_before_action(urn, "block")
-        result = await services.split.block_alias(alias)
-        if result is None:
-            raise ApiError(404, f"no alias {alias}")
-        return result
+        return found(await services.split.block_alias(alias), f"no alias {alias}")

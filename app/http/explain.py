@@ -9,7 +9,7 @@ from litestar.params import FromPath, QueryParameter
 
 from app.explain import AuditList, ComponentGraph, PathAnswer
 from app.http.auth import admin_guard
-from app.http.problems import ApiError, invalid
+from app.http.problems import found, invalid
 from app.services import ServicesDep
 from graph_model.urn import InvalidUrn, parse_urn
 
@@ -35,10 +35,10 @@ class ExplainController(Controller):
         limit: Annotated[int, QueryParameter(name="limit", ge=1, le=MAX_GRAPH_NODES)] = 500,
         events: Annotated[bool, QueryParameter(name="events")] = False,
     ) -> ComponentGraph:
-        view = await services.explain.graph(profile_id, limit=limit, with_events=events)
-        if view is None:
-            raise ApiError(404, f"no profile {profile_id}")
-        return view
+        return found(
+            await services.explain.graph(profile_id, limit=limit, with_events=events),
+            f"no profile {profile_id}",
+        )
 
     @get("/paths", summary="Why two aliases are in one profile: the shortest chain of evidence")
     async def paths(
@@ -56,7 +56,4 @@ class ExplainController(Controller):
         services: ServicesDep,
         limit: Annotated[int, QueryParameter(name="limit", ge=1, le=1000)] = 100,
     ) -> AuditList:
-        audit = await services.explain.merges(profile_id, limit)
-        if audit is None:
-            raise ApiError(404, f"no profile {profile_id}")
-        return audit
+        return found(await services.explain.merges(profile_id, limit), f"no profile {profile_id}")

@@ -8,7 +8,7 @@ well-formed JSON that breaks the contract. The handlers here make that distincti
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from litestar import Request, Response
@@ -19,6 +19,8 @@ from app.logging import get_logger
 log = get_logger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+
+_T = TypeVar("_T")
 
 
 class FieldError(msgspec.Struct, frozen=True):
@@ -46,6 +48,13 @@ class ApiError(HTTPException):
     ) -> None:
         super().__init__(detail=detail, status_code=status, headers=headers)
         self.errors = errors
+
+
+def found(value: _T | None, missing: str) -> _T:
+    """What a service answered, or a 404 saying what is missing (a service answers None for an unknown id)."""
+    if value is None:
+        raise ApiError(404, missing)
+    return value
 
 
 def invalid(path: str, message: str) -> ApiError:

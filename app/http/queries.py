@@ -9,7 +9,7 @@ from litestar import Controller, get
 from litestar.params import FromPath, QueryParameter
 
 from app.http.auth import admin_guard
-from app.http.problems import ApiError
+from app.http.problems import ApiError, found
 from app.read import (
     EventPage,
     EventView,
@@ -34,10 +34,7 @@ class QueryController(Controller):
 
     @get("/profiles/{profile_id:str}", summary="A profile by its id or any id merged into it")
     async def get_profile(self, profile_id: FromPath[str], services: ServicesDep) -> ProfileView:
-        view = await services.read.profile(profile_id)
-        if view is None:
-            raise ApiError(404, f"no profile {profile_id}")
-        return view
+        return found(await services.read.profile(profile_id), f"no profile {profile_id}")
 
     @get(
         "/profiles/{profile_id:str}/events",
@@ -59,9 +56,7 @@ class QueryController(Controller):
             )
         except InvalidCursor as exc:
             raise ApiError(400, f"cursor: {exc}") from None
-        if page is None:
-            raise ApiError(404, f"no profile {profile_id}")
-        return page
+        return found(page, f"no profile {profile_id}")
 
     @get(
         "/profiles/{profile_id:str}/sessions",
@@ -74,20 +69,12 @@ class QueryController(Controller):
             page = await services.read.sessions_page(profile_id, limit=limit, cursor=cursor)
         except InvalidCursor as exc:
             raise ApiError(400, f"cursor: {exc}") from None
-        if page is None:
-            raise ApiError(404, f"no profile {profile_id}")
-        return page
+        return found(page, f"no profile {profile_id}")
 
     @get("/sessions/{session_id:str}", summary="A session, its profile and aliases")
     async def get_session(self, session_id: FromPath[str], services: ServicesDep) -> SessionView:
-        view = await services.read.session(session_id)
-        if view is None:
-            raise ApiError(404, f"no session {session_id}")
-        return view
+        return found(await services.read.session(session_id), f"no session {session_id}")
 
     @get("/events/{event_id:str}", summary="An event with its properties, context, session and profile")
     async def get_event(self, event_id: FromPath[str], services: ServicesDep) -> EventView:
-        view = await services.read.event(event_id)
-        if view is None:
-            raise ApiError(404, f"no event {event_id}")
-        return view
+        return found(await services.read.event(event_id), f"no event {event_id}")

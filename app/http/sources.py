@@ -9,7 +9,7 @@ from litestar import Controller, get, patch, post
 from litestar.params import FromPath, JSONBody
 
 from app.http.auth import admin_guard
-from app.http.problems import ApiError
+from app.http.problems import ApiError, found
 from app.services import ServicesDep
 from app.sources import Source, SourceExists
 
@@ -46,7 +46,7 @@ class SourceController(Controller):
     async def update(
         self, source_id: FromPath[str], data: JSONBody[SourcePatch], services: ServicesDep
     ) -> Source:
-        source = await services.sources.update(source_id, enabled=data.enabled, name=data.name)
-        if source is None:
-            raise ApiError(404, f"no source {source_id!r}")
-        return source
+        return found(
+            await services.sources.update(source_id, enabled=data.enabled, name=data.name),
+            f"no source {source_id!r}",
+        )

@@ -7,7 +7,7 @@ from litestar import Controller, delete
 from litestar.params import FromPath
 
 from app.http.auth import admin_guard
-from app.http.problems import ApiError
+from app.http.problems import ApiError, found
 from app.http.urn_path import urn_in_path
 from app.services import ServicesDep
 from app.split import NotFound, SplitResult
@@ -30,6 +30,4 @@ class SplitController(Controller):
             result = await services.split.unlink(session_id, normalised)
         except NotFound as exc:
             raise ApiError(404, str(exc)) from None
-        if result is None:
-            raise ApiError(404, f"no session {session_id}")
-        return result
+        return found(result, f"no session {session_id}")
