@@ -54,8 +54,8 @@ async def connected_driver(
 ) -> AsyncIterator[tuple[Settings, AsyncDriver]]:
     """A driver on the configured or the running local Neo4j (with the schema in place unless `schema` is
     false), closed on the way out: what every command that talks to the graph starts with."""
-    from app.db import bootstrap_schema, create_driver
-    from app.queries import catalog
+    from app.store.driver import bootstrap_schema, create_driver
+    from app.store.catalog import catalog
 
     settings = _connected_settings(settings)
     driver = create_driver(settings)
@@ -131,8 +131,8 @@ def cmd_neo4j(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _sources(settings: Settings, args: argparse.Namespace) -> int:
-    from app.queries import catalog
-    from app.sources import SourceExists, SourceService
+    from app.store.catalog import catalog
+    from app.services.sources import SourceExists, SourceService
 
     async with connected_driver(settings) as (settings, driver):
         service = SourceService(driver, catalog(), settings.neo4j_database)
@@ -157,8 +157,8 @@ def cmd_sources(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _purge(settings: Settings) -> int:
-    from app.queries import catalog
-    from app.retention import RetentionService
+    from app.store.catalog import catalog
+    from app.services.retention import RetentionService
 
     async with connected_driver(settings) as (settings, driver):
         service = RetentionService(
@@ -182,8 +182,8 @@ def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _traits_verify(settings: Settings, profile_ids: list[str] | None) -> int:
-    from app.queries import catalog
-    from app.traits import TraitsVerifier
+    from app.store.catalog import catalog
+    from app.services.traits import TraitsVerifier
 
     async with connected_driver(settings, schema=False) as (settings, driver):
         report = await TraitsVerifier(driver, catalog(), settings.neo4j_database).verify(profile_ids)
@@ -205,11 +205,11 @@ def cmd_traits(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _import(settings: Settings, args: argparse.Namespace) -> int:
-    from app.bulk_import import BulkImporter, Progress, RejectsFile, numbered_lines
-    from app.ingestion import IngestionService
-    from app.queries import catalog
-    from app.repository import GraphRepository
-    from app.sources import SourceService
+    from app.services.bulk_import import BulkImporter, Progress, RejectsFile, numbered_lines
+    from app.services.ingestion import IngestionService
+    from app.store.catalog import catalog
+    from app.store.repository import GraphRepository
+    from app.services.sources import SourceService
 
     path = Path(args.file)
     if not path.is_file():

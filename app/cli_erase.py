@@ -1,4 +1,4 @@
-"""`idgraph erase --alias URN | --profile ID`: the right to be forgotten from the command line (app.erase)."""
+"""`idgraph erase --alias URN | --profile ID`: the right to be forgotten from the command line (app.services.erase)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from app.settings import Settings
 
 async def _erase(settings: Settings, args: argparse.Namespace) -> int:
     from app.cli import connected_driver
-    from app.erase import EraseService
-    from app.queries import catalog
+    from app.services.erase import EraseService
+    from app.store.catalog import catalog
     from graph_model.urn import InvalidUrn, parse_urn
 
     async with connected_driver(settings) as (settings, driver):

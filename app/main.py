@@ -21,31 +21,31 @@ from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.db import bootstrap_schema, create_driver
+from app.store.driver import bootstrap_schema, create_driver
 from app.explorer import explorer_page, explorer_static
 from app.http.aliases import AliasController
 from app.http.converge import converge
 from app.http.esp import esp_events
-from app.http.explain import ExplainController
+from app.http.explanations import ExplainController
 from app.http.health import health
 from app.http.limits import body_timeout_middleware_factory
 from app.http.loymax import web_events
 from app.http.metrics import metrics_endpoint
 from app.http.openapi_problems import document_problems
-from app.http.privacy import QueryAndEraseController
+from app.http.erasure import QueryAndEraseController
 from app.http.problems import database_unavailable_handler, http_exception_handler, internal_error_handler
 from app.http.security import CorsPolicy, security_middleware_factory
 from app.http.segment import segment_batch, segment_message
 from app.http.sources import SourceController
-from app.http.split import SplitController
+from app.http.repairs import SplitController
 from app.http.tracardi import collect, track
 from app.logging import configure_logging, get_logger
 from app.metrics import metrics_middleware
-from app.queries import catalog
-from app.retention import RetentionService, purge_periodically
-from app.services import Services
+from app.store.catalog import catalog
+from app.services.retention import RetentionService, purge_periodically
+from app.services.container import Services
 from app.settings import Settings, load_settings
-from app.warmup import warm_up
+from app.services.warmup import warm_up
 
 log = get_logger("idgraph")
 

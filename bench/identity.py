@@ -33,11 +33,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app import neo4j_local  # noqa: E402
-from app.db import bootstrap_schema  # noqa: E402
-from app.ingestion import IngestionService  # noqa: E402
-from app.queries import catalog  # noqa: E402
-from app.read import ReadService  # noqa: E402
-from app.repository import GraphRepository  # noqa: E402
+from app.store.driver import bootstrap_schema  # noqa: E402
+from app.services.ingestion import IngestionService  # noqa: E402
+from app.store.catalog import catalog  # noqa: E402
+from app.services.read import ReadService  # noqa: E402
+from app.store.repository import GraphRepository  # noqa: E402
 from graph_model.events import CanonicalEvent, IngestBatch  # noqa: E402
 from graph_model.urn import parse_urn  # noqa: E402
 

@@ -3,7 +3,7 @@
     .venv/bin/python bench/quality.py [--persons 200] [--seed 7]    # ~4 min; bench/results/quality.json
 
 1. `bench/population.py` generates the population (NDJSON of all five dialects, with noise) and its truth.
-2. defaults: the lines go through `app.bulk_import.BulkImporter` (what `idgraph import` runs: the dialects'
+2. defaults: the lines go through `app.services.bulk_import.BulkImporter` (what `idgraph import` runs: the dialects'
    translators and the one `IngestionService`, 100 lines per transaction) with the default merge limits
    (customer_id=1, user_id=1) and the built-in blocked values.
 3. naive: the database is emptied and the same lines are imported again with no merge limits and no blocked
@@ -40,12 +40,12 @@ from population import generate  # noqa: E402
 
 import graph_model.pii as pii  # noqa: E402
 from app import neo4j_local  # noqa: E402
-from app.bulk_import import BulkImporter, Rejected, detect_dialect, translate  # noqa: E402
-from app.db import bootstrap_schema  # noqa: E402
-from app.ingestion import IngestionService  # noqa: E402
-from app.queries import catalog  # noqa: E402
-from app.repository import GraphRepository  # noqa: E402
-from app.sources import SourceService  # noqa: E402
+from app.services.bulk_import import BulkImporter, Rejected, detect_dialect, translate  # noqa: E402
+from app.store.driver import bootstrap_schema  # noqa: E402
+from app.services.ingestion import IngestionService  # noqa: E402
+from app.store.catalog import catalog  # noqa: E402
+from app.store.repository import GraphRepository  # noqa: E402
+from app.services.sources import SourceService  # noqa: E402
 
 DB = "neo4j"
 SOURCE = "bench-quality"

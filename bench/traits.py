@@ -40,9 +40,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app import neo4j_local  # noqa: E402
-from app.db import bootstrap_schema  # noqa: E402
-from app.queries import QueryCatalog, catalog  # noqa: E402
-from app.read import ReadService  # noqa: E402
+from app.store.driver import bootstrap_schema  # noqa: E402
+from app.store.catalog import QueryCatalog, catalog  # noqa: E402
+from app.services.read import ReadService  # noqa: E402
 from graph_model.enrichment import ClientInfo, event_fields  # noqa: E402
 
 SIZES = (100, 10_000, 100_000)

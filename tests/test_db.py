@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from neo4j import AsyncGraphDatabase, AsyncManagedTransaction
 
-from app.db import execute_write_pipelined
+from app.store.driver import execute_write_pipelined
 from tests.conftest import Neo4jServer
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from app.queries import QueryCatalog, QueryNotFound, catalog
+from app.store.catalog import QueryCatalog, QueryNotFound, catalog
 from app.settings import SettingsError, load_settings
 from tests.conftest import unique
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from app.bulk_import import BulkImporter, detect_dialect
+from app.services.bulk_import import BulkImporter, detect_dialect
 from app.cli import main
-from app.ingestion import IngestResult
+from app.services.ingestion import IngestResult
 from graph_model.events import IngestBatch
 from tests.conftest import unique
 

@@ -17,8 +17,8 @@ import neo4j
 import pytest
 from litestar.testing import TestClient
 
-from app.queries import catalog
-from app.traits import TraitsVerifier
+from app.store.catalog import catalog
+from app.services.traits import TraitsVerifier
 from tests.conftest import Neo4jServer, unique
 
 Client = TestClient[Any]

@@ -12,9 +12,9 @@ from litestar.params import FromPath
 from app.http.auth import admin_guard
 from app.http.problems import found
 from app.http.urn_path import urn_before_action, urn_in_path
-from app.read import AliasView
-from app.services import ServicesDep
-from app.split import SplitResult
+from app.services.read import AliasView
+from app.services.container import ServicesDep
+from app.services.split import SplitResult
 
 
 class AliasController(Controller):

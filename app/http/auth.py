@@ -9,7 +9,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from app.http.problems import ApiError
-from app.sources import Source, SourceService
+from app.services.sources import Source, SourceService
 
 
 def admin_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:

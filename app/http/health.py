@@ -4,8 +4,8 @@ from typing import Any
 
 from litestar import Request, Response, get
 
-from app.db import ping
-from app.services import ServicesDep
+from app.store.driver import ping
+from app.services.container import ServicesDep
 
 
 @get("/health", tags=["health"], summary="Liveness and Neo4j reachability (open, no token)")

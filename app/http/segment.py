@@ -24,7 +24,7 @@ from app.http.client import client_info
 from app.http.ingest_common import json_body_guard
 from app.http.limits import JsonLimits, check_json_bytes
 from app.http.problems import ApiError
-from app.services import ServicesDep
+from app.services.container import ServicesDep
 
 SINGLE_TYPES = ("identify", "track", "page", "screen", "group", "alias")
 

@@ -16,9 +16,9 @@ import msgspec
 from neo4j import AsyncDriver, AsyncManagedTransaction
 from neo4j.exceptions import TransientError
 
-from app.db import execute_write_pipelined
+from app.store.driver import execute_write_pipelined
 from app.logging import get_logger
-from app.repository import GraphRepository
+from app.store.repository import GraphRepository
 from graph_model.enrichment import ClientInfo, event_fields, stored_context
 from graph_model.events import CanonicalEvent, IngestBatch
 from graph_model.identity import IdentityPlan, ProfileFacts, plan_identity

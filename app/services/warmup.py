@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, datetime
 
 from app.logging import get_logger
-from app.services import Services
+from app.services.container import Services
 from graph_model.events import CanonicalEvent, IngestBatch
 from graph_model.urn import AliasUrn, make_alias
 

@@ -9,8 +9,8 @@ from litestar.params import FromPath
 from app.http.auth import admin_guard
 from app.http.problems import ApiError, found
 from app.http.urn_path import urn_in_path
-from app.services import ServicesDep
-from app.split import NotFound, SplitResult
+from app.services.container import ServicesDep
+from app.services.split import NotFound, SplitResult
 
 
 class SplitController(Controller):

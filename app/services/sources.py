@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 from neo4j import AsyncDriver
 
-from app.queries import QueryCatalog
+from app.store.catalog import QueryCatalog
 
 
 class Source(msgspec.Struct):

@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from app.read import ReadQueries, Ref, native
+from app.services.read import ReadQueries, Ref, native
 
 KINDS = {"alias", "session", "profile_id", "profile", "event"}
 

@@ -1,6 +1,6 @@
 """The ingestion service as the API uses it: request limits checked first, outcomes counted after.
 
-A subclass rather than edits to `app.ingestion`, whose transaction and locking protocol stay as they are:
+A subclass rather than edits to `app.services.ingestion`, whose transaction and locking protocol stay as they are:
 `ingest` goes through `ingest_many`, so this one override sees every batch the HTTP handlers write.
 """
 
@@ -12,8 +12,8 @@ from neo4j import AsyncDriver
 
 from app import metrics
 from app.http.limits import check_aliases
-from app.ingestion import IngestionService, IngestResult
-from app.repository import GraphRepository
+from app.services.ingestion import IngestionService, IngestResult
+from app.store.repository import GraphRepository
 from graph_model.events import IngestBatch
 
 

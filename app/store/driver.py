@@ -8,7 +8,7 @@ from typing import Any, LiteralString, TypeVar
 from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
 
 from app.logging import get_logger
-from app.queries import QueryCatalog
+from app.store.catalog import QueryCatalog
 from app.settings import Settings
 
 log = get_logger(__name__)

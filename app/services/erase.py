@@ -14,9 +14,9 @@ from __future__ import annotations
 import msgspec
 from neo4j import AsyncDriver
 
-from app.db import single_row
+from app.store.driver import single_row
 from app.logging import get_logger
-from app.queries import QueryCatalog
+from app.store.catalog import QueryCatalog
 
 log = get_logger(__name__)
 

@@ -14,8 +14,8 @@ from typing import Any
 import msgspec
 from neo4j import AsyncDriver, AsyncManagedTransaction
 
-from app.read import Ref
-from app.repository import GraphRepository
+from app.services.read import Ref
+from app.store.repository import GraphRepository
 from graph_model.components import plan_split
 
 _json = msgspec.json.Encoder()

@@ -20,9 +20,9 @@ from typing import Any, LiteralString
 import msgspec
 from neo4j import AsyncDriver, AsyncManagedTransaction
 
-from app.db import single_row
+from app.store.driver import single_row
 from app.logging import get_logger
-from app.queries import QueryCatalog
+from app.store.catalog import QueryCatalog
 
 log = get_logger(__name__)
 

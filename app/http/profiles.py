@@ -10,7 +10,7 @@ from litestar.params import FromPath, QueryParameter
 
 from app.http.auth import admin_guard
 from app.http.problems import ApiError, found
-from app.read import (
+from app.services.read import (
     EventPage,
     EventView,
     InvalidCursor,
@@ -18,7 +18,7 @@ from app.read import (
     SessionPage,
     SessionView,
 )
-from app.services import ServicesDep
+from app.services.container import ServicesDep
 
 MAX_PAGE = 200
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE, description="items per page (1-200)")]

@@ -7,15 +7,15 @@ from dataclasses import dataclass
 from litestar.di import NamedDependency
 from neo4j import AsyncDriver
 
-from app.explain import ExplainService
-from app.ingestion import IngestionService
-from app.metered_ingestion import MeteredIngestion
-from app.queries import QueryCatalog
-from app.read import ReadService
-from app.repository import GraphRepository
+from app.services.explain import ExplainService
+from app.services.ingestion import IngestionService
+from app.services.metered_ingestion import MeteredIngestion
+from app.store.catalog import QueryCatalog
+from app.services.read import ReadService
+from app.store.repository import GraphRepository
 from app.settings import Settings
-from app.sources import SourceService
-from app.split import SplitService
+from app.services.sources import SourceService
+from app.services.split import SplitService
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import Any
 from neo4j import AsyncManagedTransaction
 
 from app.metrics import neo4j_timer
-from app.queries import QueryCatalog
+from app.store.catalog import QueryCatalog
 
 
 class GraphRepository:

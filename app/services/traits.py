@@ -16,8 +16,8 @@ from typing import Any
 import msgspec
 from neo4j import AsyncDriver
 
-from app.queries import QueryCatalog
-from app.read import ReadQueries, ReadService, native
+from app.store.catalog import QueryCatalog
+from app.services.read import ReadQueries, ReadService, native
 from graph_model.traits import TraitEvent, compute_traits, recompute_fields
 
 _decode = msgspec.json.decode

@@ -8,11 +8,11 @@ from __future__ import annotations
 from litestar import delete
 from litestar.params import FromPath
 
-from app.erase import EraseService
+from app.services.erase import EraseService
 from app.http.auth import admin_guard
 from app.http.problems import ApiError
-from app.http.queries import QueryController
-from app.services import ServicesDep
+from app.http.profiles import QueryController
+from app.services.container import ServicesDep
 
 
 class QueryAndEraseController(QueryController):

@@ -35,7 +35,7 @@ from neo4j.exceptions import DriverError
 
 from app.dialects import converge, esp, loymax, segment, tracardi
 from app.http.problems import ApiError
-from app.ingestion import IngestionService, IngestResult
+from app.services.ingestion import IngestionService, IngestResult
 from graph_model.events import IngestBatch
 
 DIALECTS = ("tracardi", "esp", "converge", "loymax", "segment")

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import msgspec
 from neo4j import AsyncDriver
 
-from app.queries import QueryCatalog
+from app.store.catalog import QueryCatalog
 from graph_model.traits import compute_traits
 
 _decode = msgspec.json.decode
