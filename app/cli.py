@@ -1,5 +1,5 @@
 """`idgraph`: serve the API, manage the local Neo4j, register sources, import NDJSON events, purge expired
-anonymous data, verify computed traits.
+anonymous data, verify computed traits, erase a profile.
 
 `idgraph serve` uses NEO4J_URI when it is set; otherwise it starts the embedded Neo4j under IDGRAPH_DATA_DIR
 for as long as it runs, and stops it on the way out.
@@ -12,17 +12,17 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from app.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
-    from neo4j import AsyncDriver
+    from app.services.container import Services
 
 
 def neo4j_data_dir(settings: Settings) -> Path:
@@ -49,22 +49,31 @@ def _connected_settings(settings: Settings) -> Settings:
 
 
 @asynccontextmanager
-async def connected_driver(
-    settings: Settings, *, schema: bool = True
-) -> AsyncIterator[tuple[Settings, AsyncDriver]]:
-    """A driver on the configured or the running local Neo4j (with the schema in place unless `schema` is
-    false), closed on the way out: what every command that talks to the graph starts with."""
-    from app.store.driver import bootstrap_schema, create_driver
-    from app.store.catalog import catalog
+async def connected_services(settings: Settings, *, schema: bool = True) -> AsyncIterator[Services]:
+    """The services on the configured or the running local Neo4j (with the schema in place unless `schema`
+    is false), the driver closed on the way out: what every command that talks to the graph starts with."""
+    from app.services.container import Services
+    from app.store.driver import create_driver
 
     settings = _connected_settings(settings)
     driver = create_driver(settings)
     try:
+        services = Services.build(settings, driver)
         if schema:
-            await bootstrap_schema(driver, catalog(), settings.neo4j_database)
-        yield settings, driver
+            await services.store.bootstrap_schema()
+        yield services
     finally:
         await driver.close()
+
+
+def run_quietly(settings: Settings, command: Callable[[], Coroutine[Any, Any, int]]) -> int:
+    """Run one async command with the logs at WARNING (its output is the answer, not the logs)."""
+    from app.logging import configure_logging
+
+    configure_logging(msgspec.structs.replace(settings, log_level="WARNING"))
+    # Neo4j's notices about labels a fresh database has not seen yet would drown the output.
+    logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
+    return asyncio.run(command())
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -131,62 +140,45 @@ def cmd_neo4j(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _sources(settings: Settings, args: argparse.Namespace) -> int:
-    from app.store.catalog import catalog
-    from app.services.sources import SourceExists, SourceService
+    from app.services.sources import SourceExists
 
-    async with connected_driver(settings) as (settings, driver):
-        service = SourceService(driver, catalog(), settings.neo4j_database)
+    async with connected_services(settings) as services:
         if args.action == "add":
             try:
-                source = await service.create(args.name, args.id)
+                source = await services.sources.create(args.name, args.id)
             except SourceExists:
                 print(f"source {args.id!r} already exists", file=sys.stderr)
                 return 1
             print(msgspec.json.encode(source).decode())
             return 0
-        for source in await service.list():
+        for source in await services.sources.list():
             print(msgspec.json.encode(source).decode())
         return 0
 
 
 def cmd_sources(settings: Settings, args: argparse.Namespace) -> int:
-    from app.logging import configure_logging
-
-    configure_logging(msgspec.structs.replace(settings, log_level="WARNING"))
-    return asyncio.run(_sources(settings, args))
+    return run_quietly(settings, lambda: _sources(settings, args))
 
 
 async def _purge(settings: Settings) -> int:
-    from app.store.catalog import catalog
-    from app.services.retention import RetentionService
-
-    async with connected_driver(settings) as (settings, driver):
-        service = RetentionService(
-            driver, catalog(), settings.neo4j_database, settings.anonymous_retention_days
-        )
-        report = await service.purge()
+    async with connected_services(settings) as services:
+        report = await services.retention.purge()
         print(msgspec.json.encode(report).decode())
         return 0
 
 
 def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
-    from app.logging import configure_logging
-
     if args.days is not None:
         if args.days < 1:
             print("idgraph: --days must be positive", file=sys.stderr)
             return 2
         settings = msgspec.structs.replace(settings, anonymous_retention_days=args.days)
-    configure_logging(msgspec.structs.replace(settings, log_level="WARNING"))
-    return asyncio.run(_purge(settings))
+    return run_quietly(settings, lambda: _purge(settings))
 
 
 async def _traits_verify(settings: Settings, profile_ids: list[str] | None) -> int:
-    from app.store.catalog import catalog
-    from app.services.traits import TraitsVerifier
-
-    async with connected_driver(settings, schema=False) as (settings, driver):
-        report = await TraitsVerifier(driver, catalog(), settings.neo4j_database).verify(profile_ids)
+    async with connected_services(settings, schema=False) as services:
+        report = await services.traits.verify(profile_ids)
         for mismatch in report.mismatches:
             print(msgspec.json.encode(mismatch).decode())
         print(
@@ -198,36 +190,53 @@ async def _traits_verify(settings: Settings, profile_ids: list[str] | None) -> i
 
 
 def cmd_traits(settings: Settings, args: argparse.Namespace) -> int:
-    from app.logging import configure_logging
+    return run_quietly(settings, lambda: _traits_verify(settings, args.profile or None))
 
-    configure_logging(msgspec.structs.replace(settings, log_level="WARNING"))
-    return asyncio.run(_traits_verify(settings, args.profile or None))
+
+async def _erase(settings: Settings, args: argparse.Namespace) -> int:
+    from graph_model.urn import InvalidUrn, parse_urn
+
+    async with connected_services(settings) as services:
+        profile_id = args.profile
+        if args.alias:
+            try:
+                urn = str(parse_urn(args.alias))
+            except InvalidUrn as exc:
+                print(f"idgraph: {exc}", file=sys.stderr)
+                return 2
+            profile_id = await services.erase.profile_of_alias(urn)
+            if profile_id is None:
+                print("idgraph: no profile holds that alias", file=sys.stderr)
+                return 1
+        report = await services.erase.erase_profile(profile_id)
+        if report is None:
+            print("idgraph: no such profile", file=sys.stderr)
+            return 1
+        print(msgspec.json.encode(report).decode())
+        return 0
+
+
+def cmd_erase(settings: Settings, args: argparse.Namespace) -> int:
+    return run_quietly(settings, lambda: _erase(settings, args))
 
 
 async def _import(settings: Settings, args: argparse.Namespace) -> int:
     from app.services.bulk_import import BulkImporter, Progress, RejectsFile, numbered_lines
-    from app.services.ingestion import IngestionService
-    from app.store.catalog import catalog
-    from app.store.repository import GraphRepository
-    from app.services.sources import SourceService
 
     path = Path(args.file)
     if not path.is_file():
         print(f"idgraph: no such file {str(path)!r}", file=sys.stderr)
         return 2
-    async with connected_driver(settings) as (settings, driver):
+    async with connected_services(settings) as services:
         rejects = RejectsFile(args.rejects or f"{path}.rejects.ndjson")
         try:
-            source = await SourceService(driver, catalog(), settings.neo4j_database).get(args.source)
+            source = await services.sources.get(args.source)
             if source is None or not source.enabled:
                 state = "unknown" if source is None else "disabled"
                 print(f"idgraph: {state} source {args.source!r} (`idgraph sources add`)", file=sys.stderr)
                 return 2
-            service = IngestionService(
-                driver, GraphRepository(catalog()), settings.neo4j_database, settings.merge_limits.per_type
-            )
             importer = BulkImporter(
-                service,
+                services.bulk_ingestion,
                 source_id=source.id,
                 dialect=args.dialect,
                 batch_size=args.batch_size,
@@ -255,15 +264,10 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
-    from app.logging import configure_logging
-
     if args.batch_size < 1:
         print("idgraph: --batch-size must be positive", file=sys.stderr)
         return 2
-    configure_logging(msgspec.structs.replace(settings, log_level="WARNING"))
-    # Neo4j's notices about labels a fresh database has not seen yet would drown the progress bar.
-    logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
-    return asyncio.run(_import(settings, args))
+    return run_quietly(settings, lambda: _import(settings, args))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -326,9 +330,14 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--profile", action="append", help="only this profile id (repeatable)")
     traits.set_defaults(func=cmd_traits)
 
-    from app import cli_erase
-
-    cli_erase.add_parser(sub)
+    erase = sub.add_parser(
+        "erase",
+        help="erase a profile's whole component (events, sessions, aliases, audit, merged ids)",
+    )
+    which = erase.add_mutually_exclusive_group(required=True)
+    which.add_argument("--alias", help="the profile holding this URN (normalised first)")
+    which.add_argument("--profile", help="the profile with this id (or any id merged into it)")
+    erase.set_defaults(func=cmd_erase)
     return parser
 
 

@@ -16,36 +16,31 @@ import neo4j.exceptions as neo4j_errors
 import structlog
 from litestar import Litestar
 from litestar.datastructures import State
-from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.store.driver import bootstrap_schema, create_driver
-from app.explorer import explorer_page, explorer_static
-from app.http.aliases import AliasController
-from app.http.converge import converge
-from app.http.esp import esp_events
-from app.http.explanations import ExplainController
-from app.http.health import health
+from app import VERSION
+from app.http.dependencies import DEPENDENCIES
 from app.http.limits import body_timeout_middleware_factory
-from app.http.loymax import web_events
-from app.http.metrics import metrics_endpoint
+from app.http.metrics import metrics_middleware
 from app.http.openapi_problems import document_problems
-from app.http.erasure import QueryAndEraseController
-from app.http.problems import database_unavailable_handler, http_exception_handler, internal_error_handler
+from app.http.problems import (
+    database_unavailable_handler,
+    domain_error_handler,
+    http_exception_handler,
+    internal_error_handler,
+)
+from app.http.routes import ROUTE_HANDLERS
 from app.http.security import CorsPolicy, security_middleware_factory
-from app.http.segment import segment_batch, segment_message
-from app.http.sources import SourceController
-from app.http.repairs import SplitController
-from app.http.tracardi import collect, track
 from app.logging import configure_logging, get_logger
-from app.metrics import metrics_middleware
-from app.store.catalog import catalog
-from app.services.retention import RetentionService, purge_periodically
 from app.services.container import Services
-from app.settings import Settings, load_settings
+from app.services.retention import purge_periodically
 from app.services.warmup import warm_up
+from app.settings import Settings, load_settings
+from app.store.catalog import catalog
+from app.store.driver import create_driver
+from graph_model.errors import DomainError
 
 log = get_logger("idgraph")
 
@@ -120,15 +115,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         driver = create_driver(settings)
         purge_task: asyncio.Task[None] | None = None
         try:
-            await bootstrap_schema(driver, queries, settings.neo4j_database)
-            app.state.services = Services.build(settings, driver, queries)
-            await warm_up(app.state.services)
+            services = Services.build(settings, driver, queries)
+            await services.store.bootstrap_schema()
+            app.state.services = services
+            await warm_up(services)
             if settings.purge_interval_seconds > 0:
-                retention = RetentionService(
-                    driver, queries, settings.neo4j_database, settings.anonymous_retention_days
-                )
                 purge_task = asyncio.create_task(
-                    purge_periodically(retention, settings.purge_interval_seconds), name="anonymous-purge"
+                    purge_periodically(services.retention, settings.purge_interval_seconds),
+                    name="anonymous-purge",
                 )
             log.info("idgraph ready", neo4j=settings.neo4j_uri, database=settings.neo4j_database)
             yield
@@ -139,11 +133,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     await purge_task
             await driver.close()
 
-    def provide_services(state: State) -> Services:
-        return state.services
-
     exception_handlers: dict[Any, Any] = {
         HTTPException: http_exception_handler,
+        DomainError: domain_error_handler,
         neo4j_errors.ServiceUnavailable: database_unavailable_handler,
         neo4j_errors.SessionExpired: database_unavailable_handler,
         neo4j_errors.TransientError: database_unavailable_handler,
@@ -151,25 +143,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     }
     cors = CorsPolicy(settings.cors_origins)
     app = Litestar(
-        route_handlers=[
-            health,
-            SourceController,
-            track,
-            collect,
-            esp_events,
-            converge,
-            web_events,
-            segment_batch,
-            segment_message,
-            AliasController,
-            QueryAndEraseController,
-            explorer_page,
-            explorer_static(),
-            ExplainController,
-            SplitController,
-            metrics_endpoint,
-        ],
-        dependencies={"services": Provide(provide_services, sync_to_thread=False)},
+        route_handlers=ROUTE_HANDLERS,
+        dependencies=DEPENDENCIES,
         lifespan=[lifespan],
         state=State({"admin_token": resolve_admin_token(settings), "settings": settings}),
         exception_handlers=exception_handlers,
@@ -180,7 +155,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             body_timeout_middleware_factory(settings.body_read_timeout_seconds),
         ],
         request_max_body_size=settings.max_body_bytes,
-        openapi_config=OpenAPIConfig(title="idgraph", version="0.1.0", path="/schema"),
+        openapi_config=OpenAPIConfig(title="idgraph", version=VERSION, path="/schema"),
         # Logging is structlog's (app.logging), configured before the app is built.
         logging_config=None,
         debug=False,

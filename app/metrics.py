@@ -1,4 +1,5 @@
-"""Prometheus metrics: one registry for the process, served by `GET /metrics` (app.http.metrics).
+"""Prometheus metrics: one registry for the process, served by `GET /metrics` (app.http.metrics), which also
+counts the HTTP requests; the store times every statement here.
 
 The registry is idgraph's own rather than prometheus_client's global one, so nothing a library registers
 leaks into it and several apps in one process (the tests) share one set of series. Labels are bounded: route
@@ -11,7 +12,6 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -76,37 +76,9 @@ def record_ingestion(dialect: str, saved: int, duplicates: int, merges: int, ref
     REFUSED_MERGES.labels(dialect).inc(refused)
 
 
-def metrics_middleware(app: ASGIApp) -> ASGIApp:
-    """Count every HTTP request by its route template (`/profiles/{profile_id}`), never by its raw path."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await app(scope, receive, send_status)
-        finally:
-            route = str(scope.get("path_template") or "unmatched")
-            method = str(scope.get("method", ""))
-            REQUESTS.labels(route, method, str(status)).inc()
-            REQUEST_SECONDS.labels(route, method).observe(time.perf_counter() - started)
-
-    return middleware
-
-
 __all__: Sequence[str] = [
     "CONTENT_TYPE",
     "REGISTRY",
-    "metrics_middleware",
     "neo4j_timer",
     "record_ingestion",
     "render",

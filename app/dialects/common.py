@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from app.http.problems import FieldError, invalid
+from graph_model.errors import FieldError, invalid
 from graph_model.events import parse_event_time
 from graph_model.pii import aliases_from_properties, is_blocked
 from graph_model.urn import AliasUrn, InvalidUrn, parse_urn

@@ -20,7 +20,7 @@ from typing import Annotated, Any
 import msgspec
 
 from app.dialects.common import event_time, event_type, external_id, pii_aliases
-from app.http.problems import invalid
+from graph_model.errors import invalid
 from graph_model.events import CanonicalEvent, IngestBatch
 
 IDENTIFY_TYPE = "identify"

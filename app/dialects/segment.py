@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal, cast
 import msgspec
 
 from app.dialects.common import event_time, event_type, external_id
-from app.http.problems import ApiError, FieldError, invalid
+from graph_model.errors import FieldError, InvalidInput, MalformedInput, invalid
 from graph_model.events import CanonicalEvent, IngestBatch
 from graph_model.pii import aliases_from_properties, is_blocked
 from graph_model.urn import AliasUrn, InvalidUrn, make_alias
@@ -63,12 +63,12 @@ class Batch(msgspec.Struct, rename="camel"):
 _path_marker = " - at `"
 
 
-def _decode_error(exc: msgspec.ValidationError) -> ApiError:
+def _decode_error(exc: msgspec.ValidationError) -> MalformedInput | InvalidInput:
     text = str(exc)
     message, _, rest = text.partition(_path_marker)
     path = rest.rstrip("`") if rest else "$"
     if path == "$" and message.startswith("Expected `object`"):
-        return ApiError(400, "the request body must be a JSON object")
+        return MalformedInput("the request body must be a JSON object")
     return invalid(path, message)
 
 
@@ -78,7 +78,7 @@ def decode_batch(body: bytes) -> Batch:
     except msgspec.ValidationError as exc:
         raise _decode_error(exc) from None
     except msgspec.DecodeError as exc:
-        raise ApiError(400, f"malformed JSON: {exc}") from None
+        raise MalformedInput(f"malformed JSON: {exc}") from None
 
 
 def decode_message(body: bytes, kind: str) -> Message:
@@ -88,7 +88,7 @@ def decode_message(body: bytes, kind: str) -> Message:
     except msgspec.ValidationError as exc:
         raise _decode_error(exc) from None
     except msgspec.DecodeError as exc:
-        raise ApiError(400, f"malformed JSON: {exc}") from None
+        raise MalformedInput(f"malformed JSON: {exc}") from None
     if message.type is not None and message.type != kind:
         raise invalid("$.type", f"must be {kind!r} on /v1/{kind}")
     message.type = cast(MessageType, kind)
@@ -160,7 +160,7 @@ def to_batches(
         raise invalid("$.batch", f"at most {max_events} messages per request")
     errors = [e for m, p in zip(messages, paths, strict=True) for e in _validate(m, p)]
     if errors:
-        raise ApiError(422, "; ".join(f"{e.path}: {e.message}" for e in errors), errors)
+        raise InvalidInput(errors)
     blocked = frozenset(blocked)
     batches = []
     for message, path in zip(messages, paths, strict=True):

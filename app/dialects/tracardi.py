@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import msgspec
 
 from app.dialects.common import event_time, event_type, external_id, pii_aliases, urn_list
-from app.http.problems import invalid
+from graph_model.errors import invalid
 from graph_model.events import CanonicalEvent, IngestBatch
 
 IDENTIFY_TYPES = frozenset({"identify"})

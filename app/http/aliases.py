@@ -10,10 +10,10 @@ from litestar import Controller, get, post
 from litestar.params import FromPath
 
 from app.http.auth import admin_guard
+from app.http.dependencies import ServicesDep
 from app.http.problems import found
 from app.http.urn_path import urn_before_action, urn_in_path
 from app.services.read import AliasView
-from app.services.container import ServicesDep
 from app.services.split import SplitResult
 
 

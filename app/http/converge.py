@@ -12,8 +12,8 @@ from litestar.params import FromPath, JSONBody
 from app.dialects.converge import ConvergePayload, to_batch
 from app.http.auth import require_source
 from app.http.client import client_info
+from app.http.dependencies import ServicesDep
 from app.http.ingest_common import EventsAck, Ref, json_body_guard
-from app.services.container import ServicesDep
 
 
 class ConvergeResponse(msgspec.Struct):

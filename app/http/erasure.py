@@ -8,11 +8,10 @@ from __future__ import annotations
 from litestar import delete
 from litestar.params import FromPath
 
-from app.services.erase import EraseService
 from app.http.auth import admin_guard
+from app.http.dependencies import ServicesDep
 from app.http.problems import ApiError
 from app.http.profiles import QueryController
-from app.services.container import ServicesDep
 
 
 class QueryAndEraseController(QueryController):
@@ -25,6 +24,5 @@ class QueryAndEraseController(QueryController):
         summary="Erase a profile (by any id it had): its events, sessions, aliases, audit and merged ids",
     )
     async def erase_profile(self, profile_id: FromPath[str], services: ServicesDep) -> None:
-        eraser = EraseService(services.driver, services.catalog, services.settings.neo4j_database)
-        if await eraser.erase_profile(profile_id) is None:
+        if await services.erase.erase_profile(profile_id) is None:
             raise ApiError(404, f"no profile {profile_id}")

@@ -12,8 +12,8 @@ from litestar.params import HeaderParameter, JSONBody
 from app.dialects.esp import EspPayload, source_of, to_batches
 from app.http.auth import require_source
 from app.http.client import client_info
+from app.http.dependencies import ServicesDep
 from app.http.ingest_common import EventsAck, Ref, json_body_guard
-from app.services.container import ServicesDep
 
 
 class SessionBinding(msgspec.Struct):

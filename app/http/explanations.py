@@ -7,10 +7,10 @@ from typing import Annotated
 from litestar import Controller, get
 from litestar.params import FromPath, QueryParameter
 
-from app.services.explain import AuditList, ComponentGraph, PathAnswer
 from app.http.auth import admin_guard
+from app.http.dependencies import ServicesDep
 from app.http.problems import found, invalid
-from app.services.container import ServicesDep
+from app.services.explain import AuditList, ComponentGraph, PathAnswer
 from graph_model.urn import InvalidUrn, parse_urn
 
 MAX_GRAPH_NODES = 5000

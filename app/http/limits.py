@@ -15,7 +15,6 @@ import msgspec
 
 from app.http.problems import ApiError, invalid
 from app.settings import Settings
-from graph_model.events import IngestBatch
 
 
 class JsonLimits(msgspec.Struct, frozen=True):
@@ -70,14 +69,6 @@ def check_json_bytes(body: bytes, limits: JsonLimits) -> None:
     except msgspec.DecodeError:
         return
     check_json(value, limits)
-
-
-def check_aliases(batch: IngestBatch, limit: int) -> None:
-    """At most `limit` distinct aliases per batch (a request's own aliases plus those its events carry)."""
-    if len(batch.aliases) > limit:
-        raise invalid("$.aliases", f"at most {limit} aliases per request")
-    if len(batch.all_aliases()) > limit:
-        raise invalid("$", f"at most {limit} distinct aliases per request (its events included)")
 
 
 def body_timeout_middleware_factory(timeout: float) -> Any:

@@ -12,8 +12,8 @@ from litestar.params import JSONBody
 from app.dialects.loymax import WebEvent, to_batch
 from app.http.auth import require_source
 from app.http.client import client_info
+from app.http.dependencies import ServicesDep
 from app.http.ingest_common import Ref, json_body_guard
-from app.services.container import ServicesDep
 
 
 class WebEventResponse(msgspec.Struct):

@@ -1,13 +1,16 @@
-"""`GET /metrics`: Prometheus text format, behind IDGRAPH_METRICS_TOKEN or the admin token."""
+"""`GET /metrics`: Prometheus text format, behind IDGRAPH_METRICS_TOKEN or the admin token; and the ASGI
+middleware that counts every request by its route template."""
 
 from __future__ import annotations
 
 import hmac
+import time
 from typing import Any
 
 from litestar import Response, get
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import metrics
 from app.http.problems import ApiError
@@ -36,3 +39,30 @@ def metrics_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHa
 )
 async def metrics_endpoint() -> Response[bytes]:
     return Response(metrics.render(), media_type=metrics.CONTENT_TYPE)
+
+
+def metrics_middleware(app: ASGIApp) -> ASGIApp:
+    """Count every HTTP request by its route template (`/profiles/{profile_id}`), never by its raw path."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await app(scope, receive, send_status)
+        finally:
+            route = str(scope.get("path_template") or "unmatched")
+            method = str(scope.get("method", ""))
+            metrics.REQUESTS.labels(route, method, str(status)).inc()
+            metrics.REQUEST_SECONDS.labels(route, method).observe(time.perf_counter() - started)
+
+    return middleware

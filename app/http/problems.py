@@ -15,17 +15,13 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 from app.logging import get_logger
+from graph_model.errors import DomainError, FieldError, InvalidInput, MalformedInput
 
 log = get_logger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 
 _T = TypeVar("_T")
-
-
-class FieldError(msgspec.Struct, frozen=True):
-    path: str
-    message: str
 
 
 class Problem(msgspec.Struct, omit_defaults=True):
@@ -110,6 +106,15 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     elif exc.status_code == 413:
         detail = "the request body is larger than this endpoint accepts"
     return problem_response(exc.status_code, detail, headers=exc.headers)
+
+
+def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Problem]:
+    """What a dialect or a service refused: 400 for input of no known shape, 422 for a broken contract."""
+    if isinstance(exc, InvalidInput):
+        return problem_response(422, exc.detail, exc.errors)
+    if isinstance(exc, MalformedInput):
+        return problem_response(400, exc.detail)
+    return problem_response(422, exc.detail)
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:

@@ -9,6 +9,7 @@ from litestar import Controller, get
 from litestar.params import FromPath, QueryParameter
 
 from app.http.auth import admin_guard
+from app.http.dependencies import ServicesDep
 from app.http.problems import ApiError, found
 from app.services.read import (
     EventPage,
@@ -18,7 +19,6 @@ from app.services.read import (
     SessionPage,
     SessionView,
 )
-from app.services.container import ServicesDep
 
 MAX_PAGE = 200
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE, description="items per page (1-200)")]

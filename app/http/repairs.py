@@ -7,9 +7,9 @@ from litestar import Controller, delete
 from litestar.params import FromPath
 
 from app.http.auth import admin_guard
+from app.http.dependencies import ServicesDep
 from app.http.problems import ApiError, found
 from app.http.urn_path import urn_in_path
-from app.services.container import ServicesDep
 from app.services.split import NotFound, SplitResult
 
 

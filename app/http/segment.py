@@ -21,10 +21,10 @@ from litestar import Request, post
 from app.dialects.segment import Message, decode_batch, decode_message, to_batches
 from app.http.auth import require_source
 from app.http.client import client_info
+from app.http.dependencies import ServicesDep
 from app.http.ingest_common import json_body_guard
 from app.http.limits import JsonLimits, check_json_bytes
 from app.http.problems import ApiError
-from app.services.container import ServicesDep
 
 SINGLE_TYPES = ("identify", "track", "page", "screen", "group", "alias")
 

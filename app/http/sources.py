@@ -9,8 +9,8 @@ from litestar import Controller, get, patch, post
 from litestar.params import FromPath, JSONBody
 
 from app.http.auth import admin_guard
+from app.http.dependencies import ServicesDep
 from app.http.problems import ApiError, found
-from app.services.container import ServicesDep
 from app.services.sources import Source, SourceExists
 
 SourceId = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")]

@@ -12,9 +12,9 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from app.dialects.tracardi import TrackPayload, collect_to_batch, track_to_batch
 from app.http.auth import require_source
 from app.http.client import client_info
+from app.http.dependencies import ServicesDep
 from app.http.ingest_common import EventsAck, Ref, json_body_guard
 from app.services.read import ProfileView
-from app.services.container import ServicesDep
 
 
 class SourceAck(msgspec.Struct):

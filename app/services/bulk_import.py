@@ -34,8 +34,8 @@ import msgspec
 from neo4j.exceptions import DriverError
 
 from app.dialects import converge, esp, loymax, segment, tracardi
-from app.http.problems import ApiError
 from app.services.ingestion import IngestionService, IngestResult
+from graph_model.errors import DomainError
 from graph_model.events import IngestBatch
 
 DIALECTS = ("tracardi", "esp", "converge", "loymax", "segment")
@@ -117,7 +117,7 @@ def translate(
             )
     except msgspec.ValidationError as exc:
         raise Rejected(f"{dialect}: {exc}") from None
-    except ApiError as exc:
+    except DomainError as exc:
         raise Rejected(f"{dialect}: {exc.detail}") from None
     raise Rejected(f"unknown dialect {dialect!r}")
 

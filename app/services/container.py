@@ -1,55 +1,56 @@
-"""The objects a running API shares: one driver, one query catalog, and the services built on them."""
+"""The services a process shares, built in one place: the API's lifespan, the CLI and the background purge
+all get them from `Services.build`, so every caller runs the same use cases over the same repository."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from litestar.di import NamedDependency
 from neo4j import AsyncDriver
 
+from app.services.erase import EraseService
 from app.services.explain import ExplainService
 from app.services.ingestion import IngestionService
 from app.services.metered_ingestion import MeteredIngestion
-from app.store.catalog import QueryCatalog
 from app.services.read import ReadService
-from app.store.repository import GraphRepository
-from app.settings import Settings
+from app.services.retention import RetentionService
 from app.services.sources import SourceService
 from app.services.split import SplitService
+from app.services.traits import TraitsVerifier
+from app.settings import Settings
+from app.store.catalog import QueryCatalog, catalog
+from app.store.repository import GraphRepository
 
 
 @dataclass(frozen=True)
 class Services:
     settings: Settings
-    driver: AsyncDriver
-    catalog: QueryCatalog
+    store: GraphRepository
     sources: SourceService
+    # The API's ingestion: request limits checked, outcomes counted for /metrics.
     ingestion: IngestionService
+    # The same use case without the request limits and counters, for bulk import and benchmarks.
+    bulk_ingestion: IngestionService
     read: ReadService
     explain: ExplainService
     split: SplitService
+    erase: EraseService
+    retention: RetentionService
+    traits: TraitsVerifier
 
     @classmethod
-    def build(cls, settings: Settings, driver: AsyncDriver, catalog: QueryCatalog) -> Services:
-        db = settings.neo4j_database
-        repository = GraphRepository(catalog)
+    def build(cls, settings: Settings, driver: AsyncDriver, queries: QueryCatalog | None = None) -> Services:
+        store = GraphRepository(driver, queries or catalog(), settings.neo4j_database)
+        limits = settings.merge_limits.per_type
         return cls(
             settings=settings,
-            driver=driver,
-            catalog=catalog,
-            sources=SourceService(driver, catalog, db),
-            ingestion=MeteredIngestion(
-                driver,
-                repository,
-                db,
-                settings.merge_limits.per_type,
-                max_aliases=settings.max_aliases_per_request,
-            ),
-            read=ReadService(driver, catalog, db),
-            explain=ExplainService(driver, catalog, db),
-            split=SplitService(driver, repository, db),
+            store=store,
+            sources=SourceService(store),
+            ingestion=MeteredIngestion(store, limits, max_aliases=settings.max_aliases_per_request),
+            bulk_ingestion=IngestionService(store, limits),
+            read=ReadService(store),
+            explain=ExplainService(store),
+            split=SplitService(store),
+            erase=EraseService(store),
+            retention=RetentionService(store, settings.anonymous_retention_days),
+            traits=TraitsVerifier(store),
         )
-
-
-# Handlers ask for the services by this name; Litestar injects them from app state.
-ServicesDep = NamedDependency[Services]

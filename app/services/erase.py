@@ -12,11 +12,9 @@ again is a new alias and starts a fresh profile.
 from __future__ import annotations
 
 import msgspec
-from neo4j import AsyncDriver
 
-from app.store.driver import single_row
 from app.logging import get_logger
-from app.store.catalog import QueryCatalog
+from app.store.repository import GraphRepository
 
 log = get_logger(__name__)
 
@@ -33,41 +31,37 @@ class EraseReport(msgspec.Struct):
 
 
 class EraseService:
-    def __init__(
-        self, driver: AsyncDriver, catalog: QueryCatalog, database: str, batch_size: int = DEFAULT_BATCH_SIZE
-    ) -> None:
-        catalog.require(
+    def __init__(self, store: GraphRepository, batch_size: int = DEFAULT_BATCH_SIZE) -> None:
+        store.catalog.require(
             "erase_resolve_profile", "erase_resolve_alias", "erase_events_batch", "erase_component"
         )
-        self._driver = driver
-        self._q = catalog
-        self._database = database
+        self._store = store
         self._batch = batch_size
 
     async def profile_of_alias(self, urn: str) -> str | None:
-        async with self._driver.session(database=self._database) as session:
-            row = await session.execute_read(single_row, self._q["erase_resolve_alias"], urn=urn)
+        async with self._store.session() as session:
+            row = await session.execute_read(self._store.single, "erase_resolve_alias", urn=urn)
         return row["id"] if row else None
 
     async def erase_profile(self, profile_id: str) -> EraseReport | None:
         """Erase the component `profile_id` (or the id it was merged into) belongs to; None when unknown."""
-        async with self._driver.session(database=self._database) as session:
+        async with self._store.session() as session:
             report: EraseReport | None = None
             for _ in range(_MAX_ROUNDS):
-                row = await session.execute_read(single_row, self._q["erase_resolve_profile"], id=profile_id)
+                row = await session.execute_read(self._store.single, "erase_resolve_profile", id=profile_id)
                 if row is None:
                     return report
                 live = row["id"]
                 report = report or EraseReport(live)
                 while True:
                     batch = await session.execute_write(
-                        single_row, self._q["erase_events_batch"], profile_id=live, limit=self._batch
+                        self._store.single, "erase_events_batch", profile_id=live, limit=self._batch
                     )
                     deleted = int(batch["deleted"]) if batch else 0
                     report.events += deleted
                     if deleted < self._batch:
                         break
-                done = await session.execute_write(single_row, self._q["erase_component"], profile_id=live)
+                done = await session.execute_write(self._store.single, "erase_component", profile_id=live)
                 if done is not None:
                     report.profile_id = live
                     report.events += int(done["events"])

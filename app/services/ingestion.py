@@ -13,10 +13,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from neo4j import AsyncDriver, AsyncManagedTransaction
+from neo4j import AsyncManagedTransaction
 from neo4j.exceptions import TransientError
 
-from app.store.driver import execute_write_pipelined
 from app.logging import get_logger
 from app.store.repository import GraphRepository
 from graph_model.enrichment import ClientInfo, event_fields, stored_context
@@ -152,12 +151,8 @@ class _Guess(msgspec.Struct):
 
 
 class IngestionService:
-    def __init__(
-        self, driver: AsyncDriver, repository: GraphRepository, database: str, merge_limits: dict[str, int]
-    ) -> None:
-        self._driver = driver
+    def __init__(self, repository: GraphRepository, merge_limits: dict[str, int]) -> None:
         self._repo = repository
-        self._database = database
         self._limits = dict(merge_limits)
 
     async def ingest(self, batch: IngestBatch) -> IngestResult:
@@ -176,7 +171,7 @@ class IngestionService:
                 for i, (batch, rows, _) in enumerate(prepared)
             ]
 
-        results = await execute_write_pipelined(self._driver, self._database, write_all)
+        results = await self._repo.write_unit_pipelined(write_all)
         for (batch, rows, order), result in zip(prepared, results, strict=True):
             # A repeat inside the batch is a duplicate and answers with the id of the event it repeats.
             result.duplicates += len(batch.events) - len(rows)
@@ -192,13 +187,9 @@ class IngestionService:
         once at start-up makes the first real request as fast as the rest.
         """
         prepared = [(batch, *self._rows(batch)) for batch in batches]
-        async with self._driver.session(database=self._database) as session:
-            tx = await session.begin_transaction()
-            try:
-                for i, (batch, rows, _) in enumerate(prepared):
-                    await self._write(tx, batch, rows, f"rehearsal/{i}")  # type: ignore[arg-type]
-            finally:
-                await tx.rollback()
+        async with self._repo.rolled_back() as tx:
+            for i, (batch, rows, _) in enumerate(prepared):
+                await self._write(tx, batch, rows, f"rehearsal/{i}")  # type: ignore[arg-type]
 
     @staticmethod
     def _rows(batch: IngestBatch) -> tuple[list[_EventRow], list[int]]:

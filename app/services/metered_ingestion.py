@@ -1,6 +1,7 @@
 """The ingestion service as the API uses it: request limits checked first, outcomes counted after.
 
-A subclass rather than edits to `app.services.ingestion`, whose transaction and locking protocol stay as they are:
+A subclass rather than edits to `app.services.ingestion`, whose transaction and locking protocol stay as
+they are:
 `ingest` goes through `ingest_many`, so this one override sees every batch the HTTP handlers write.
 """
 
@@ -8,26 +9,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from neo4j import AsyncDriver
-
 from app import metrics
-from app.http.limits import check_aliases
 from app.services.ingestion import IngestionService, IngestResult
 from app.store.repository import GraphRepository
+from graph_model.errors import invalid
 from graph_model.events import IngestBatch
+
+
+def check_aliases(batch: IngestBatch, limit: int) -> None:
+    """At most `limit` distinct aliases per batch (a request's own aliases plus those its events carry)."""
+    if len(batch.aliases) > limit:
+        raise invalid("$.aliases", f"at most {limit} aliases per request")
+    if len(batch.all_aliases()) > limit:
+        raise invalid("$", f"at most {limit} distinct aliases per request (its events included)")
 
 
 class MeteredIngestion(IngestionService):
     def __init__(
         self,
-        driver: AsyncDriver,
         repository: GraphRepository,
-        database: str,
         merge_limits: dict[str, int],
         *,
         max_aliases: int,
     ) -> None:
-        super().__init__(driver, repository, database, merge_limits)
+        super().__init__(repository, merge_limits)
         self._max_aliases = max_aliases
 
     async def ingest_many(self, batches: Sequence[IngestBatch]) -> list[IngestResult]:

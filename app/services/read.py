@@ -12,9 +12,8 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import msgspec
-from neo4j import AsyncDriver
 
-from app.store.catalog import QueryCatalog
+from app.store.repository import GraphRepository
 from graph_model.traits import compute_traits
 
 _decode = msgspec.json.decode
@@ -160,16 +159,11 @@ def _session_view(r: dict[str, Any], profile_id: str | None) -> SessionView:
 class ReadQueries:
     """Read-only services: run a catalog query on a reader and return its rows as dicts."""
 
-    def __init__(self, driver: AsyncDriver, catalog: QueryCatalog, database: str) -> None:
-        self._driver = driver
-        self._q = catalog
-        self._db = database
+    def __init__(self, store: GraphRepository) -> None:
+        self._store = store
 
     async def _rows(self, name: str, **params: Any) -> list[dict[str, Any]]:
-        records, _, _ = await self._driver.execute_query(
-            self._q[name], params, database_=self._db, routing_="r"
-        )
-        return [r.data() for r in records]
+        return await self._store.read(name, **params)
 
 
 class ReadService(ReadQueries):

@@ -15,14 +15,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any, LiteralString
+from typing import Any
 
 import msgspec
-from neo4j import AsyncDriver, AsyncManagedTransaction
+from neo4j import AsyncManagedTransaction
 
-from app.store.driver import single_row
 from app.logging import get_logger
-from app.store.catalog import QueryCatalog
+from app.store.repository import GraphRepository
 
 log = get_logger(__name__)
 
@@ -37,21 +36,14 @@ class PurgeReport(msgspec.Struct):
     events: int = 0
 
 
-async def _ids(tx: AsyncManagedTransaction, query: LiteralString, **params: Any) -> list[str]:
-    result = await tx.run(query, **params)
-    return [record["id"] async for record in result]
-
-
 class RetentionService:
     def __init__(
         self,
-        driver: AsyncDriver,
-        catalog: QueryCatalog,
-        database: str,
+        store: GraphRepository,
         retention_days: int,
         batch_size: int = DEFAULT_BATCH_SIZE,
     ) -> None:
-        catalog.require(
+        store.catalog.require(
             "purge_find_anonymous_profiles",
             "purge_anonymous_profile_events",
             "purge_anonymous_profiles",
@@ -59,16 +51,14 @@ class RetentionService:
             "purge_profileless_session_events",
             "purge_profileless_sessions",
         )
-        self._driver = driver
-        self._q = catalog
-        self._database = database
+        self._store = store
         self.retention_days = retention_days
         self._batch = batch_size
 
     async def purge(self, now: datetime | None = None) -> PurgeReport:
         cutoff = (now or datetime.now(UTC)) - timedelta(days=self.retention_days)
         report = PurgeReport(cutoff)
-        async with self._driver.session(database=self._database) as session:
+        async with self._store.session() as session:
             # Anonymous profiles, a bounded batch at a time.
             batches = self._batches(
                 session,
@@ -103,23 +93,26 @@ class RetentionService:
         """Find expired ids a bounded batch at a time, drain their events, delete them; the counts of each
         delete. Stops when nothing is left, or when what is left came back to life while being purged."""
         while True:
-            ids = await session.execute_read(_ids, self._q[find], cutoff=report.cutoff, limit=self._batch)
+            ids = await session.execute_read(self._ids, find, cutoff=report.cutoff, limit=self._batch)
             if not ids:
                 return
             report.events += await self._drain_events(session, events, ids, report.cutoff)
             counts = (
-                await session.execute_write(single_row, self._q[delete], ids=ids, cutoff=report.cutoff) or {}
+                await session.execute_write(self._store.single, delete, ids=ids, cutoff=report.cutoff) or {}
             )
             yield counts
             if int(counts.get(removed_key, 0)) == 0 or len(ids) < self._batch:
                 return
+
+    async def _ids(self, tx: AsyncManagedTransaction, name: str, **params: Any) -> list[str]:
+        return [row["id"] for row in await self._store.rows(tx, name, **params)]
 
     async def _drain_events(self, session: Any, query_name: str, ids: list[str], cutoff: datetime) -> int:
         total = 0
         while True:
             counts = (
                 await session.execute_write(
-                    single_row, self._q[query_name], ids=ids, cutoff=cutoff, limit=self._batch
+                    self._store.single, query_name, ids=ids, cutoff=cutoff, limit=self._batch
                 )
                 or {}
             )

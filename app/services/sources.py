@@ -8,9 +8,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from neo4j import AsyncDriver
 
-from app.store.catalog import QueryCatalog
+from app.store.repository import GraphRepository
 
 
 class Source(msgspec.Struct):
@@ -35,12 +34,8 @@ def _source(row: dict[str, Any]) -> Source:
 
 
 class SourceService:
-    def __init__(
-        self, driver: AsyncDriver, catalog: QueryCatalog, database: str, cache_seconds: float = 2.0
-    ) -> None:
-        self._driver = driver
-        self._q = catalog
-        self._db = database
+    def __init__(self, store: GraphRepository, cache_seconds: float = 2.0) -> None:
+        self._store = store
         # Every ingestion request checks its source. A round trip of its own for that was a tenth of a
         # small request's time, so a found source is remembered for `cache_seconds`: a change made through
         # this process (update) shows at once, one made through another API process within that time.
@@ -49,24 +44,20 @@ class SourceService:
 
     async def create(self, name: str, source_id: str | None = None) -> Source:
         request_id = str(uuid.uuid4())
-        records, _, _ = await self._driver.execute_query(
-            self._q["source_create"],
+        rows = await self._store.write(
+            "source_create",
             id=source_id or str(uuid.uuid4()),
             name=name,
             now=datetime.now(UTC),
             request_id=request_id,
-            database_=self._db,
         )
-        row = records[0].data()
+        row = rows[0]
         if not row["created"]:
             raise SourceExists(row["id"])
         return _source(row)
 
     async def list(self) -> list[Source]:
-        records, _, _ = await self._driver.execute_query(
-            self._q["source_list"], database_=self._db, routing_="r"
-        )
-        return [_source(r.data()) for r in records]
+        return [_source(row) for row in await self._store.read("source_list")]
 
     async def get_for_ingestion(self, source_id: str) -> Source | None:
         """`get`, served from the short-lived cache when this process read the source a moment ago."""
@@ -83,16 +74,12 @@ class SourceService:
         return source
 
     async def get(self, source_id: str) -> Source | None:
-        records, _, _ = await self._driver.execute_query(
-            self._q["source_get"], id=source_id, database_=self._db, routing_="r"
-        )
-        return _source(records[0].data()) if records else None
+        rows = await self._store.read("source_get", id=source_id)
+        return _source(rows[0]) if rows else None
 
     async def update(
         self, source_id: str, *, enabled: bool | None = None, name: str | None = None
     ) -> Source | None:
-        records, _, _ = await self._driver.execute_query(
-            self._q["source_update"], id=source_id, enabled=enabled, name=name, database_=self._db
-        )
+        rows = await self._store.write("source_update", id=source_id, enabled=enabled, name=name)
         self._cache.pop(source_id, None)
-        return _source(records[0].data()) if records else None
+        return _source(rows[0]) if rows else None

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from neo4j import AsyncDriver, AsyncManagedTransaction
+from neo4j import AsyncManagedTransaction
 
 from app.services.read import Ref
 from app.store.repository import GraphRepository
@@ -37,20 +37,14 @@ def _sortable(value: Any) -> str:
 
 
 class SplitService:
-    def __init__(self, driver: AsyncDriver, repository: GraphRepository, database: str) -> None:
-        self._driver = driver
+    def __init__(self, repository: GraphRepository) -> None:
         self._repo = repository
-        self._db = database
 
     async def block_alias(self, urn: str) -> SplitResult | None:
-        async with self._driver.session(database=self._db) as session:
-            result: SplitResult | None = await session.execute_write(self._block, urn)
-        return result
+        return await self._repo.write_unit(self._block, urn)
 
     async def unlink(self, session_id: str, urn: str) -> SplitResult | None:
-        async with self._driver.session(database=self._db) as session:
-            result: SplitResult | None = await session.execute_write(self._unlink, session_id, urn)
-        return result
+        return await self._repo.write_unit(self._unlink, session_id, urn)
 
     async def _locked_profile(
         self, tx: AsyncManagedTransaction, query: str, **params: Any

@@ -14,10 +14,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import msgspec
-from neo4j import AsyncDriver
 
-from app.store.catalog import QueryCatalog
 from app.services.read import ReadQueries, ReadService, native
+from app.store.repository import GraphRepository
 from graph_model.traits import TraitEvent, compute_traits, recompute_fields
 
 _decode = msgspec.json.decode
@@ -35,9 +34,9 @@ class VerifyReport(msgspec.Struct):
 
 
 class TraitsVerifier(ReadQueries):
-    def __init__(self, driver: AsyncDriver, catalog: QueryCatalog, database: str) -> None:
-        super().__init__(driver, catalog, database)
-        self._read = ReadService(driver, catalog, database)
+    def __init__(self, store: GraphRepository) -> None:
+        super().__init__(store)
+        self._read = ReadService(store)
 
     async def recompute(self, live_profile_id: str) -> dict[str, Any] | None:
         """Traits from the raw events, with enrichment run again; None when there is no such live profile."""

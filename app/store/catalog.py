@@ -48,9 +48,9 @@ class QueryCatalog:
         except KeyError:
             raise QueryNotFound(f"no cypher/{name}.cypher") from None
 
-    def schema_statements(self) -> list[LiteralString]:
+    def schema_names(self) -> list[str]:
         """Files named `schema_*.cypher`, in name order; one statement each, all idempotent."""
-        return [self._texts[n] for n in sorted(self._texts) if n.startswith("schema_")]
+        return [n for n in sorted(self._texts) if n.startswith("schema_")]
 
 
 _catalog: QueryCatalog | None = None

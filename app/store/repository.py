@@ -1,46 +1,148 @@
-"""The repository: one method per Cypher file, run inside a transaction the caller owns.
+"""The repository: the one gateway through which every Cypher statement runs.
 
-Nothing here decides anything; it moves parameters in and records out. The ingestion service composes these
-calls inside one managed write transaction so a request is written whole or not at all.
+A statement is named by its file in `cypher/` and its values travel as parameters; every run is timed under
+that name for /metrics. Nothing here decides anything: it moves parameters in and rows out. Services compose
+calls inside managed transactions (`write_unit`, `read_unit`), which the driver retries whole on transient
+errors and deadlocks, so a request is written whole or not at all.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from neo4j import AsyncManagedTransaction
+from neo4j import AsyncDriver, AsyncManagedTransaction, AsyncSession, AsyncTransaction
 
 from app.metrics import neo4j_timer
 from app.store.catalog import QueryCatalog
 
+_R = TypeVar("_R")
+_P = ParamSpec("_P")
+Tx = AsyncManagedTransaction | AsyncTransaction
+
 
 class GraphRepository:
-    def __init__(self, catalog: QueryCatalog) -> None:
+    def __init__(self, driver: AsyncDriver, catalog: QueryCatalog, database: str) -> None:
+        self._driver = driver
         self._q = catalog
+        self._db = database
 
-    async def rows(self, tx: AsyncManagedTransaction, name: str, **params: Any) -> list[dict[str, Any]]:
-        """Run `cypher/<name>.cypher` in the caller's transaction (timed for /metrics); its rows as dicts."""
+    @property
+    def catalog(self) -> QueryCatalog:
+        return self._q
+
+    # -- statements inside a transaction the caller owns ---------------------------------------------------
+
+    async def rows(self, tx: Tx, name: str, /, **params: Any) -> list[dict[str, Any]]:
+        """Run `cypher/<name>.cypher` in the caller's transaction; its rows as dicts."""
         with neo4j_timer(name):
             result = await tx.run(self._q[name], params)
             return await result.data()
 
-    async def ingest_round(self, tx: AsyncManagedTransaction, **params: Any) -> dict[str, Any]:
+    async def single(self, tx: Tx, name: str, /, **params: Any) -> dict[str, Any] | None:
+        """The one row `cypher/<name>.cypher` answers in the caller's transaction; None for no row."""
+        with neo4j_timer(name):
+            result = await tx.run(self._q[name], params)
+            record = await result.single()
+            return dict(record) if record is not None else None
+
+    async def ingest_round(self, tx: Tx, **params: Any) -> dict[str, Any]:
         """One round of ingestion (`cypher/ingest_round.cypher`, which names its parameters): deduplicate,
         lock, create the new members, read the identity state, and commit the first of the given plans the
         state allows."""
         rows = await self.rows(tx, "ingest_round", **params)
         return rows[0]
 
-    async def lock_profiles(self, tx: AsyncManagedTransaction, *, profile_ids: list[str]) -> None:
+    async def lock_profiles(self, tx: Tx, *, profile_ids: list[str]) -> None:
         await self.rows(tx, "ingest_lock_profiles", profile_ids=sorted(profile_ids))
 
-    async def merge_components(
-        self, tx: AsyncManagedTransaction, *, survivor_id: str, merged_ids: list[str]
-    ) -> None:
+    async def merge_components(self, tx: Tx, *, survivor_id: str, merged_ids: list[str]) -> None:
         await self.rows(tx, "merge_components", survivor_id=survivor_id, merged_ids=merged_ids)
 
     async def record_system_events(
-        self, tx: AsyncManagedTransaction, *, events: list[dict[str, Any]], source_id: str, now: datetime
+        self, tx: Tx, *, events: list[dict[str, Any]], source_id: str, now: datetime
     ) -> None:
         await self.rows(tx, "record_system_events", events=events, source_id=source_id, now=now)
+
+    # -- one statement, one auto-managed transaction -------------------------------------------------------
+
+    async def read(self, name: str, /, **params: Any) -> list[dict[str, Any]]:
+        """Run a read-only statement on a reader (a follower on a cluster); its rows as dicts."""
+        with neo4j_timer(name):
+            records, _, _ = await self._driver.execute_query(
+                self._q[name], params, database_=self._db, routing_="r"
+            )
+        return [r.data() for r in records]
+
+    async def write(self, name: str, /, **params: Any) -> list[dict[str, Any]]:
+        """Run a statement on the writer in a retried transaction of its own; its rows as dicts."""
+        with neo4j_timer(name):
+            records, _, _ = await self._driver.execute_query(self._q[name], params, database_=self._db)
+        return [r.data() for r in records]
+
+    # -- units of work: a managed transaction function, retried whole -------------------------------------
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session for several units of work in a row (each sees the ones before it)."""
+        async with self._driver.session(database=self._db) as session:
+            yield session
+
+    async def write_unit(
+        self,
+        work: Callable[Concatenate[AsyncManagedTransaction, _P], Awaitable[_R]],
+        *args: _P.args,
+        **kwargs: _P.kwargs,
+    ) -> _R:
+        async with self.session() as session:
+            return await session.execute_write(work, *args, **kwargs)
+
+    async def read_unit(
+        self,
+        work: Callable[Concatenate[AsyncManagedTransaction, _P], Awaitable[_R]],
+        *args: _P.args,
+        **kwargs: _P.kwargs,
+    ) -> _R:
+        async with self.session() as session:
+            return await session.execute_read(work, *args, **kwargs)
+
+    async def write_unit_pipelined(self, work: Callable[[AsyncManagedTransaction], Awaitable[_R]]) -> _R:
+        """`write_unit(work)` with BEGIN sent together with the first statement instead of in a round trip
+        of its own.
+
+        `execute_query` does this; `execute_write` waits for BEGIN's answer first, which was one of the four
+        round trips a one-event /track request made (bench/ingest.py). The switch is the session's private
+        `_pipelined_begin` flag, the one `execute_query` sets (neo4j 6.4, pinned); without it, plain
+        execute_write. tests/unit/test_store.py notices when a driver upgrade drops it."""
+        async with self.session() as session:
+            pipelined = getattr(session, "_pipelined_begin", None)
+            if pipelined is None:
+                return await session.execute_write(work)
+            with pipelined:
+                return await session.execute_write(work)
+
+    @asynccontextmanager
+    async def rolled_back(self) -> AsyncIterator[AsyncTransaction]:
+        """An explicit transaction that is always rolled back: the warm-up rehearses writes in it."""
+        async with self.session() as session:
+            tx = await session.begin_transaction()
+            try:
+                yield tx
+            finally:
+                await tx.rollback()
+
+    # -- schema and health ---------------------------------------------------------------------------------
+
+    async def bootstrap_schema(self) -> int:
+        """Create every constraint and index (idempotent: each says IF NOT EXISTS), then wait for them
+        online. `schema_await_indexes` sorts last among the `schema_*` files, so it runs after the others."""
+        names = self._q.schema_names()
+        for name in names:
+            await self.write(name)
+        return len(names)
+
+    async def ping(self) -> bool:
+        rows = await self.read("health_ping")
+        return bool(rows and rows[0]["ok"] == 1)
