@@ -49,10 +49,12 @@ FUZZ_EXAMPLES ?= 500
 fuzz: neo4j-jars
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_fuzz.py -s $(PYTEST_ARGS)
 
+# ruff, mypy, and the import contracts of pyproject.toml ([tool.importlinter]: dependencies point inward).
 lint: install
-	$(BIN)/ruff check app graph_model tests
-	$(BIN)/ruff format --check app graph_model tests
+	$(BIN)/ruff check app graph_model tests bench
+	$(BIN)/ruff format --check app graph_model tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 neo4j-start: neo4j-jars
 	$(BIN)/idgraph neo4j start
