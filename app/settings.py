@@ -13,6 +13,7 @@ from typing import Literal
 import msgspec
 
 from graph_model.enrichment import IP_MODES, IpMode
+from graph_model.identity_rules import DEFAULTS, IdentityRules, InvalidRules, parse_rules, with_limits
 
 LogFormat = Literal["console", "json"]
 
@@ -22,9 +23,10 @@ class SettingsError(ValueError):
 
 
 class MergeLimits(msgspec.Struct, frozen=True):
-    """How many aliases of a type one profile may hold before a merge is refused."""
+    """How many aliases of a type one profile may hold before a merge is refused: the limits of the
+    identity rules (IDGRAPH_IDENTITY_RULES, with IDGRAPH_MERGE_LIMITS laid over them)."""
 
-    per_type: dict[str, int] = msgspec.field(default_factory=lambda: {"customer_id": 1, "user_id": 1})
+    per_type: dict[str, int] = msgspec.field(default_factory=lambda: DEFAULTS.limits())
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -43,6 +45,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_events_per_request: int = 1000
     blocked_values: frozenset[str] = frozenset()
     merge_limits: MergeLimits = MergeLimits()
+    # Strength, limit and priority per alias type (graph_model.identity_rules): the defaults of API.md, a
+    # TOML file named by IDGRAPH_IDENTITY_RULES over them, and IDGRAPH_MERGE_LIMITS over that.
+    identity_rules: IdentityRules = DEFAULTS
     anonymous_retention_days: int = 60
     purge_interval_seconds: int = 3600  # 0: no in-process purge (run `idgraph purge` instead)
     # How much of a client IP events keep: its network (IPv4 /24, IPv6 /48), a keyed hash, or nothing.
@@ -115,11 +120,28 @@ def _float(env: dict[str, str], name: str, default: float) -> float:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from None
 
 
-def _merge_limits(raw: str | None) -> MergeLimits:
-    """Parse `customer_id=1,user_id=1,email=5`; the defaults apply to types the variable does not name."""
-    limits = dict(MergeLimits().per_type)
+def _identity_rules(path: str | None) -> IdentityRules:
+    """The rules file named by IDGRAPH_IDENTITY_RULES over the defaults, validated now (not at the first
+    request that needs a rule)."""
+    if not path:
+        return DEFAULTS
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SettingsError(f"IDGRAPH_IDENTITY_RULES: cannot read {path!r}: {exc.strerror}") from None
+    try:
+        return parse_rules(text, where=f"IDGRAPH_IDENTITY_RULES {path}")
+    except InvalidRules as exc:
+        raise SettingsError(str(exc)) from None
+
+
+def _merge_limits(raw: str | None, rules: IdentityRules) -> tuple[MergeLimits, IdentityRules]:
+    """Parse `customer_id=1,user_id=1,email=5` (0: no limit) over the rules' limits; the rules' limits apply
+    to types the variable does not name."""
+    limits = rules.limits()
     if not raw:
-        return MergeLimits(limits)
+        return MergeLimits(limits), rules
+    overrides: dict[str, int] = {}
     for item in raw.split(","):
         item = item.strip()
         if not item:
@@ -127,8 +149,9 @@ def _merge_limits(raw: str | None) -> MergeLimits:
         name, sep, value = item.partition("=")
         if not sep or not name.strip() or not value.strip().isdigit():
             raise SettingsError(f"IDGRAPH_MERGE_LIMITS items look like type=N, got {item!r}")
-        limits[name.strip()] = int(value)
-    return MergeLimits({k: v for k, v in limits.items() if v > 0})
+        overrides[name.strip()] = int(value)
+    rules = with_limits(rules, overrides)
+    return MergeLimits(rules.limits()), rules
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -138,6 +161,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         raise SettingsError(f"IDGRAPH_LOG_FORMAT must be console or json, got {log_format!r}")
     blocked = frozenset(
         v.strip().lower() for v in env.get("IDGRAPH_BLOCKED_VALUES", "").split(",") if v.strip()
+    )
+    merge_limits, identity_rules = _merge_limits(
+        env.get("IDGRAPH_MERGE_LIMITS"), _identity_rules(env.get("IDGRAPH_IDENTITY_RULES"))
     )
     return Settings(
         host=env.get("IDGRAPH_HOST", "127.0.0.1"),
@@ -153,7 +179,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         max_body_bytes=_int(env, "IDGRAPH_MAX_BODY_BYTES", 1024 * 1024),
         max_events_per_request=_int(env, "IDGRAPH_MAX_EVENTS_PER_REQUEST", 1000),
         blocked_values=blocked,
-        merge_limits=_merge_limits(env.get("IDGRAPH_MERGE_LIMITS")),
+        merge_limits=merge_limits,
+        identity_rules=identity_rules,
         anonymous_retention_days=_int(env, "IDGRAPH_ANONYMOUS_RETENTION_DAYS", 60),
         purge_interval_seconds=_int(env, "IDGRAPH_PURGE_INTERVAL_SECONDS", 3600),
         ip_mode=(env.get("IDGRAPH_IP_MODE") or "truncate").strip().lower(),  # type: ignore[arg-type]

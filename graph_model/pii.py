@@ -24,14 +24,30 @@ PII_KEYS: Mapping[str, str] = {
     "user_id": "user_id",
 }
 
+# API.md's list. An empty value, or one that is only quotes (`""`, `''`), counts as empty.
 DEFAULT_BLOCKED_VALUES: frozenset[str] = frozenset(
-    {"undefined", "null", "none", "nan", "anonymous", "0", "-1", "[object object]", ""}
+    {
+        "undefined",
+        "null",
+        "none",
+        "nan",
+        "anonymous",
+        "guest",
+        "0",
+        "-1",
+        "[object object]",
+        "true",
+        "false",
+        "",
+    }
 )
 
 
 def is_blocked(value: str, extra_blocked: Iterable[str] = ()) -> bool:
     """True when the value is junk that must never link anything (compared trimmed and case-folded)."""
     folded = value.strip().casefold()
+    if not folded.strip("\"'").strip():
+        return True
     return folded in DEFAULT_BLOCKED_VALUES or folded in {v.casefold() for v in extra_blocked}
 
 

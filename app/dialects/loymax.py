@@ -35,7 +35,8 @@ class WebEvent(msgspec.Struct):
     source: Id | SourceRef | None = None
     session_id: Id | None = None
     event_type: str | None = None
-    customer_id: Id | int | None = None
+    # Not constrained: an empty or junk customer id is ignored (the event is still stored), never a 422.
+    customer_id: Annotated[str, msgspec.Meta(max_length=256)] | int | None = None
     event_id: Id | int | None = None
     properties: dict[str, Any] = msgspec.field(default_factory=dict)
     context: dict[str, Any] = msgspec.field(default_factory=dict)
@@ -53,15 +54,17 @@ def to_batch(
         raise invalid("$.session_id", "is required: a web event always belongs to a session")
     if payload.event_type is None:
         raise invalid("$.event_type", "is required")
-    customer = {} if payload.customer_id is None else {"customer_id": payload.customer_id}
+    aliases = pii_aliases({"customer_id": payload.customer_id}, blocked)
+    # The customer fields are trait input, as identify properties are in the other dialects; a blocked
+    # value (empty, "null", ...) names nobody and is no trait either.
+    customer = {"customer_id": payload.customer_id} if aliases else {}
     event = CanonicalEvent(
         type=event_type(payload.event_type, "$.event_type"),
         time=event_time(payload.timestamp, received_at, "$.timestamp"),
         external_id=external_id(payload.event_id, "$.event_id"),
         properties=payload.properties,
         context=payload.context,
-        aliases=pii_aliases(customer, blocked),
-        # The customer fields are trait input, as identify properties are in the other dialects.
+        aliases=aliases,
         trait_inputs=customer,
     )
     return IngestBatch(

@@ -11,6 +11,7 @@ from app.http.erasure import QueryAndEraseController
 from app.http.esp import esp_events
 from app.http.explanations import ExplainController
 from app.http.health import health
+from app.http.identity import identity_rules
 from app.http.loymax import web_events
 from app.http.metrics import metrics_endpoint
 from app.http.repairs import SplitController
@@ -30,6 +31,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     segment_batch,
     segment_message,
     # Queries, explanations and repairs (admin).
+    identity_rules,
     AliasController,
     QueryAndEraseController,
     ExplainController,

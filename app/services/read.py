@@ -35,6 +35,9 @@ class AliasView(msgspec.Struct):
     profile: Ref
     first_seen: datetime | None
     last_seen: datetime | None
+    # A weak alias that took part in a refused join (a kiosk, a family tablet): it keeps its links and makes
+    # no new ones.
+    shared: bool = False
 
 
 class ProfileView(msgspec.Struct):
@@ -179,6 +182,7 @@ class ReadService(ReadQueries):
             Ref(r["profile_id"]),
             native(r["first_seen"]),
             native(r["last_seen"]),
+            bool(r["shared"]),
         )
 
     async def profile(self, profile_id: str) -> ProfileView | None:
