@@ -1,7 +1,7 @@
 """uvicorn vs granian as the ASGI server for idgraph, against one real local Neo4j.
 
-    .venv/bin/python bench/asgi_servers.py            # writes bench/results/asgi_servers.json
-    .venv/bin/python bench/asgi_servers.py --rounds 3 --requests 2000 --duration 15
+    .venv/bin/python -m bench.asgi_servers            # writes bench/results/asgi_servers.json
+    .venv/bin/python -m bench.asgi_servers --rounds 3 --requests 2000 --duration 15
 
 granian is not a project dependency: `.venv/bin/pip install granian` first.
 
@@ -21,17 +21,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
+import functools
 import json
 import os
 import platform
 import secrets
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from importlib import metadata
@@ -40,11 +36,23 @@ from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench._common import (
+    CLK_TCK,
+    HOST,
+    RESULTS,
+    ApiServer,
+    api_env,
+    arguments,
+    cpu_seconds,
+    ensure_source,
+    local_neo4j,
+    nearest_rank,
+    process_tree,
+    status_kb,
+    write_result,
+)
+
 VENV_BIN = Path(sys.executable).parent
-HOST = "127.0.0.1"  # never anything else
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 FACTORY = "app.main:app_from_env"
 # name -> expected status. "nodb" is a route that does not exist: Litestar routing, the request-context
 # middleware and the problem+json handler, no Neo4j. It shows the server's own overhead without the database.
@@ -76,58 +84,11 @@ def server_command(server: str, port: int) -> list[str]:
 # ---------------------------------------------------------------- /proc helpers
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-def children(pid: int) -> list[int]:
-    out: list[int] = []
-    try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children") as f:
-                out.extend(int(c) for c in f.read().split())
-    except OSError:
-        pass
-    return out
-
-
-def tree(pid: int) -> list[int]:
-    pids, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        pids.append(p)
-        todo.extend(children(p))
-    return pids
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime+stime of one process (its own threads; reaped children excluded)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK
-    except OSError:
-        return 0.0
-
-
 def system_busy_seconds() -> float:
     with open("/proc/stat") as f:
         v = [int(x) for x in f.readline().split()[1:]]
     idle = v[3] + v[4]  # idle + iowait
     return (sum(v[:8]) - idle) / CLK_TCK  # user..steal; guest is already inside user
-
-
-def status_kb(pid: int, key: str) -> int | None:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
 
 
 def pss_kb(pid: int) -> int | None:
@@ -156,7 +117,7 @@ class CpuMeter:
         self.server_pid, self.neo4j_pid = server_pid, neo4j_pid
 
     def _sample(self) -> tuple[float, float, float, float, float]:
-        server = sum(cpu_seconds(p) for p in tree(self.server_pid))
+        server = sum(cpu_seconds(p) for p in process_tree(self.server_pid))
         return (
             time.perf_counter(),
             server,
@@ -199,14 +160,6 @@ async def wait_for_quiet(neo4j_pid: int, limit_s: float, window_s: float = 2.0) 
 
 
 # ---------------------------------------------------------------- load
-
-
-def pct(sorted_values: list[float], q: float) -> float:
-    """Nearest-rank percentile of an ascending list."""
-    if not sorted_values:
-        return float("nan")
-    k = max(0, min(len(sorted_values) - 1, round(q / 100 * len(sorted_values) + 0.5) - 1))
-    return sorted_values[k]
 
 
 def track_body() -> bytes:
@@ -261,9 +214,9 @@ async def load(
         "statuses": statuses,
         "elapsed_s": round(elapsed, 3),
         "rps": round(ok / elapsed, 1),
-        "p50_ms": round(1000 * pct(latencies, 50), 2),
-        "p90_ms": round(1000 * pct(latencies, 90), 2),
-        "p99_ms": round(1000 * pct(latencies, 99), 2),
+        "p50_ms": round(1000 * nearest_rank(latencies, 50), 2),
+        "p90_ms": round(1000 * nearest_rank(latencies, 90), 2),
+        "p99_ms": round(1000 * nearest_rank(latencies, 99), 2),
         "max_ms": round(1000 * latencies[-1], 2) if latencies else None,
         "stopped_by": "count" if len(latencies) >= count else "time",
     }
@@ -272,86 +225,34 @@ async def load(
 # ---------------------------------------------------------------- one server run
 
 
-class Server:
-    def __init__(self, name: str, env: dict[str, str], logdir: Path, tag: str) -> None:
-        self.name = name
-        self.port = free_port()
-        self.cmd = server_command(name, self.port)
-        self.log_path = logdir / f"{tag}-{name}.log"
-        env = {**env, "IDGRAPH_PORT": str(self.port)}
-        self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.started = time.perf_counter()
-        # Own session, so that stop() can reach granian's forked worker even if the supervisor is gone.
-        self.proc = subprocess.Popen(
-            self.cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        self.base = f"http://{HOST}:{self.port}"
-
-    def log_tail(self, n: int = 30) -> str:
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
-
-    async def wait_ready(self, timeout: float = 90) -> float:
-        deadline = time.perf_counter() + timeout
-        async with httpx.AsyncClient(base_url=self.base, timeout=2) as c:
-            while time.perf_counter() < deadline:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"{self.name} exited ({self.proc.returncode}):\n{self.log_tail()}")
-                try:
-                    r = await c.get("/health")
-                    if r.status_code == 200:
-                        return time.perf_counter() - self.started
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.1)
-        raise RuntimeError(f"{self.name} not ready in {timeout}s:\n{self.log_tail()}")
-
-    def memory(self) -> dict[str, Any]:
-        procs: list[dict[str, Any]] = []
-        for p in tree(self.proc.pid):
-            procs.append(
-                {"pid": p, "cmd": cmdline(p), "rss_mb": round((status_kb(p, "VmRSS") or 0) / 1024, 1),
-                 "pss_mb": round((pss_kb(p) or 0) / 1024, 1)}
-            )  # fmt: skip
-        # The process that runs the app: uvicorn's only process, granian's (last) forked worker.
-        app_proc = procs[-1]
-        return {
-            "app_process_rss_mb": app_proc["rss_mb"],
-            "tree_rss_mb": round(sum(p["rss_mb"] for p in procs), 1),
-            "tree_pss_mb": round(sum(p["pss_mb"] for p in procs), 1),
-            "processes": procs,
-        }
-
-    def stop(self) -> None:
-        pids = tree(self.proc.pid)
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)  # our own session only
-                self.proc.wait(timeout=10)
-        for p in pids[1:]:  # a worker that outlived its supervisor
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(p, signal.SIGKILL)
-        self.log.close()
+def server(name: str, env: dict[str, str], logdir: Path, tag: str) -> ApiServer:
+    """A fresh `name` server process on a free port, its output in `<logdir>/<tag>-<name>.log`."""
+    return ApiServer(env, functools.partial(server_command, name), log=logdir / f"{tag}-{name}.log")
 
 
-async def ensure_source(client: httpx.AsyncClient, token: str) -> None:
-    r = await client.post(
-        "/sources", json={"id": "bench", "name": "bench"}, headers={"Authorization": f"Bearer {token}"}
-    )
-    if r.status_code not in (201, 409):  # 409: created by an earlier run on the same Neo4j
-        raise RuntimeError(f"POST /sources -> {r.status_code} {r.text[:300]}")
+def memory(pid: int) -> dict[str, Any]:
+    procs: list[dict[str, Any]] = []
+    for p in process_tree(pid):
+        procs.append(
+            {"pid": p, "cmd": cmdline(p), "rss_mb": round((status_kb(p, "VmRSS") or 0) / 1024, 1),
+             "pss_mb": round((pss_kb(p) or 0) / 1024, 1)}
+        )  # fmt: skip
+    # The process that runs the app: uvicorn's only process, granian's (last) forked worker.
+    app_proc = procs[-1]
+    return {
+        "app_process_rss_mb": app_proc["rss_mb"],
+        "tree_rss_mb": round(sum(p["rss_mb"] for p in procs), 1),
+        "tree_pss_mb": round(sum(p["pss_mb"] for p in procs), 1),
+        "processes": procs,
+    }
 
 
 async def prewarm_neo4j(env: dict[str, str], token: str, args: argparse.Namespace, logdir: Path) -> dict:
     """Unmeasured: drive both endpoints through a throwaway server so that Neo4j's JIT, query plans and page
     cache are warm before the first measured run; otherwise round 1 (always uvicorn) pays for it."""
-    srv = Server("uvicorn", env, logdir, "prewarm")
-    try:
-        await srv.wait_ready()
-        async with httpx.AsyncClient(base_url=srv.base, timeout=30) as client:
-            await ensure_source(client, token)
+    with server("uvicorn", env, logdir, "prewarm") as srv:
+        ensure_source(srv.url, token, "bench", "bench")
+        async with httpx.AsyncClient(base_url=srv.url, timeout=30) as client:
             # The first /track on a cold Neo4j compiles the ingestion queries: ~10 s for one request, and
             # 16 of them at once each wait that long. A few serial ones first, then the concurrent load.
             first = []
@@ -365,8 +266,6 @@ async def prewarm_neo4j(env: dict[str, str], token: str, args: argparse.Namespac
                 out[endpoint] = {k: s[k] for k in ("requests", "rps", "p50_ms", "p99_ms")}
         print(f"  prewarm (uvicorn, unmeasured): {out}", flush=True)
         return out
-    finally:
-        srv.stop()
 
 
 async def run_server(
@@ -379,22 +278,21 @@ async def run_server(
     logdir: Path,
 ) -> dict:
     quiet = await wait_for_quiet(neo4j_pid, args.quiet_wait) if args.quiet_wait > 0 else {}
-    srv = Server(name, env, logdir, tag)
-    try:
-        ready_s = await srv.wait_ready()
+    with server(name, env, logdir, tag) as srv:
+        assert srv.ready_s is not None
+        ensure_source(srv.url, token, "bench", "bench")
         limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
-        async with httpx.AsyncClient(base_url=srv.base, limits=limits, timeout=30) as client:
-            await ensure_source(client, token)
+        async with httpx.AsyncClient(base_url=srv.url, limits=limits, timeout=30) as client:
             result: dict[str, Any] = {
-                "server": name, "run": tag, "port": srv.port, "pid": srv.proc.pid, "command": srv.cmd,
-                "startup_s": round(ready_s, 2), "quiet_before": quiet,
+                "server": name, "run": tag, "port": srv.port, "pid": srv.pid, "command": srv.command,
+                "startup_s": round(srv.ready_s, 2), "quiet_before": quiet,
                 "app_rss_mb_after_first_warmup": None, "endpoints": {},
             }  # fmt: skip
             for endpoint in ENDPOINTS:
                 await load(client, endpoint, args.warmup, 60, args.concurrency)
                 if result["app_rss_mb_after_first_warmup"] is None:
-                    result["app_rss_mb_after_first_warmup"] = srv.memory()["app_process_rss_mb"]
-                meter = CpuMeter(srv.proc.pid, neo4j_pid)
+                    result["app_rss_mb_after_first_warmup"] = memory(srv.pid)["app_process_rss_mb"]
+                meter = CpuMeter(srv.pid, neo4j_pid)
                 meter.start()
                 stats = await load(client, endpoint, args.requests, args.duration, args.concurrency)
                 stats["cpu"] = meter.stop(stats["requests"])
@@ -407,7 +305,7 @@ async def run_server(
                     f"  foreign cpu {stats['cpu']['foreign_cpu_s']:.1f}s",
                     flush=True,
                 )
-        result["memory_after"] = srv.memory()
+        result["memory_after"] = memory(srv.pid)
         mem = result["memory_after"]
         print(
             f"  {tag:>3} {name:8} RSS after run: app process {mem['app_process_rss_mb']} MB,"
@@ -415,8 +313,6 @@ async def run_server(
             flush=True,
         )
         return result
-    finally:
-        srv.stop()
 
 
 # ---------------------------------------------------------------- summary
@@ -543,7 +439,7 @@ async def bench(
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = arguments(__doc__)
     p.add_argument("--rounds", type=int, default=2, help="runs per server, alternated (default 2)")
     p.add_argument("--requests", type=int, default=3000, help="requests per endpoint per run (default 3000)")
     p.add_argument("--duration", type=float, default=12, help="seconds cap per endpoint per run (default 12)")
@@ -556,7 +452,7 @@ def main() -> int:
         help="seconds to wait, before each run, for other load to stop",
     )
     p.add_argument("--prewarm", type=float, default=15, help="seconds of unmeasured load to warm Neo4j first")
-    p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "asgi_servers.json")
+    p.add_argument("--out", type=Path, default=RESULTS / "asgi_servers.json")
     args = p.parse_args()
 
     missing = [s for s in ("uvicorn", "granian") if not (VENV_BIN / s).exists()]
@@ -564,30 +460,16 @@ def main() -> int:
         print(f"missing in {VENV_BIN}: {missing} (.venv/bin/pip install granian)", file=sys.stderr)
         return 2
 
-    from app import neo4j_local
-
     began = time.time()
     load_before = os.getloadavg()
-    with tempfile.TemporaryDirectory(prefix="idgraph-bench-") as tmp:
-        tmpdir = Path(tmp)
-        print("starting Neo4j ...", flush=True)
-        t0 = time.perf_counter()
-        n = neo4j_local.start(tmpdir / "neo4j", heap="1g", page_cache="256m")
+    print("starting Neo4j ...", flush=True)
+    t0 = time.perf_counter()
+    with local_neo4j("idgraph-bench-", heap="1g", page_cache="256m") as n:
+        assert n.pid is not None
         print(f"Neo4j at {n.uri} (pid {n.pid}) in {time.perf_counter() - t0:.1f}s", flush=True)
         token = secrets.token_urlsafe(24)
-        env = {
-            **os.environ,
-            "NEO4J_URI": n.uri,
-            "IDGRAPH_HOST": HOST,
-            "IDGRAPH_ADMIN_TOKEN": token,
-            "IDGRAPH_DATA_DIR": str(tmpdir / "data"),
-            "IDGRAPH_LOG_FORMAT": "json",
-            "IDGRAPH_LOG_LEVEL": "WARNING",
-        }
-        try:
-            prewarm, runs = asyncio.run(bench(args, env, token, n.pid, tmpdir))
-        finally:
-            n.stop()
+        env = api_env(n.uri, n.workdir / "data", token, IDGRAPH_HOST=HOST)
+        prewarm, runs = asyncio.run(bench(args, env, token, n.pid, n.workdir))
     result = {
         "benchmark": "uvicorn vs granian, 1 worker each, app.main:app_from_env, one local Neo4j",
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(began)),
@@ -614,8 +496,7 @@ def main() -> int:
         "prewarm": prewarm,
         "runs": runs,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    write_result(args.out, result)
     print(json.dumps({"summary": result["summary"]}, indent=2))
     print(f"wrote {args.out} ({result['total_s']}s)")
     return 0

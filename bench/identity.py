@@ -1,45 +1,37 @@
 """Identity engine figures: merge cost against component size, and alias lookup against a bare indexed MATCH.
 
-    .venv/bin/python bench/identity.py          # writes bench/results/identity.json
+    .venv/bin/python -m bench.identity          # writes bench/results/identity.json
 
 One local embedded Neo4j in a temporary directory. Components are seeded with UNWIND in the shape the
 ingestion service writes (bench/identity_cypher/). Then, in one run:
 
 - merge: a batch (a new session naming one alias of a 10-alias component and one of a big component) goes
-  through `IngestionService.ingest`, the same code `/track` runs, for big sides of 10, 1,000 and 100,000
-  aliases; each timed merge uses a fresh 10-alias component (union by size moves the small side);
+  through `IngestionService.ingest` (`Services.bulk_ingestion`), the same code `/track` runs, for big sides of
+  10, 1,000 and 100,000 aliases; each timed merge uses a fresh 10-alias component (union by size moves the
+  small side);
 - lookup: `ReadService.alias()` (what `GET /aliases/{urn}` runs) against `MATCH (a:Alias {urn: $u}) RETURN a`
-  through the same driver, alternating, at concurrency 1 and 8; p50 and p99 and their ratios.
+  through the same driver (the app's, `create_driver`), alternating, at concurrency 1 and 8; p50 and p99 and
+  their ratios.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import platform
 import random
 import statistics
-import sys
-import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from neo4j import AsyncGraphDatabase
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from app import neo4j_local  # noqa: E402
-from app.store.driver import bootstrap_schema  # noqa: E402
-from app.services.ingestion import IngestionService  # noqa: E402
-from app.store.catalog import catalog  # noqa: E402
-from app.services.read import ReadService  # noqa: E402
-from app.store.repository import GraphRepository  # noqa: E402
-from graph_model.events import CanonicalEvent, IngestBatch  # noqa: E402
-from graph_model.urn import parse_urn  # noqa: E402
+from app.services.ingestion import IngestionService
+from app.services.read import ReadService
+from app.store.repository import GraphRepository
+from bench._common import RESULTS, Graph, connect, local_neo4j, percentile, write_result
+from graph_model.events import CanonicalEvent, IngestBatch
+from graph_model.urn import parse_urn
 
 BIG_SIZES = (10, 1_000, 100_000)
 SMALL = 10
@@ -48,29 +40,20 @@ LOOKUP_ROUNDS = 8
 MERGES_PER_SIZE = 11
 ALIASES_PER_SESSION = 100
 LOOKUPS = 4000  # per concurrency level; with 400, p99 was the 4th-slowest sample: one GC pause
-DB = "neo4j"
-QUERIES = {p.stem: p.read_text() for p in (Path(__file__).parent / "identity_cypher").glob("*.cypher")}
+CYPHER = "bench.identity_cypher"
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-async def seed(driver: Any, n_aliases: int, tag: str) -> tuple[str, list[str]]:
+async def seed(seeds: GraphRepository, n_aliases: int, tag: str) -> tuple[str, list[str]]:
     profile_id = str(uuid.uuid4())
     urns = [f"urn:device_id:{tag}-{i}" for i in range(n_aliases)]
-    await driver.execute_query(QUERIES["seed_component"], profile_id=profile_id, database_=DB)
+    await seeds.write("seed_component", profile_id=profile_id)
     sessions = [
         {"id": f"{tag}-s{i}", "urns": urns[i : i + ALIASES_PER_SESSION]}
         for i in range(0, n_aliases, ALIASES_PER_SESSION)
     ]
     for start in range(0, len(sessions), 50):
-        await driver.execute_query(
-            QUERIES["seed_session_aliases"],
-            profile_id=profile_id,
-            sessions=sessions[start : start + 50],
-            database_=DB,
+        await seeds.write(
+            "seed_session_aliases", profile_id=profile_id, sessions=sessions[start : start + 50]
         )
     return profile_id, urns
 
@@ -87,24 +70,22 @@ def link_batch(a: str, b: str) -> IngestBatch:
     )
 
 
-async def merges(driver: Any, ingestion: IngestionService) -> dict[str, Any]:
+async def merges(seeds: GraphRepository, ingestion: IngestionService) -> dict[str, Any]:
     out: dict[str, Any] = {}
     # Warm Neo4j's JIT on the merge path first: measured cold, the first size (10) came out slowest, twice
     # the 100k side, which said nothing about how merge cost grows.
     for i in range(WARMUP_MERGES):
-        _, left = await seed(driver, SMALL, f"warm-a{i}-{uuid.uuid4().hex[:6]}")
-        _, right = await seed(driver, SMALL, f"warm-b{i}-{uuid.uuid4().hex[:6]}")
+        _, left = await seed(seeds, SMALL, f"warm-a{i}-{uuid.uuid4().hex[:6]}")
+        _, right = await seed(seeds, SMALL, f"warm-b{i}-{uuid.uuid4().hex[:6]}")
         await ingestion.ingest(link_batch(left[0], right[0]))
     # The sizes take turns, one merge each per round, so whatever drifts during the run (the JIT, the plan
     # cache, the machine's other work) falls on every size alike; measured one size after the other, the
     # first size came out slowest even after the warm-up, which said nothing about size.
-    big_urns = {
-        size: (await seed(driver, size, f"big{size}-{uuid.uuid4().hex[:6]}"))[1] for size in BIG_SIZES
-    }
+    big_urns = {size: (await seed(seeds, size, f"big{size}-{uuid.uuid4().hex[:6]}"))[1] for size in BIG_SIZES}
     times: dict[int, list[float]] = {size: [] for size in BIG_SIZES}
     for i in range(MERGES_PER_SIZE + 1):
         for size in BIG_SIZES:
-            _, small_urns = await seed(driver, SMALL, f"small{size}-{i}-{uuid.uuid4().hex[:6]}")
+            _, small_urns = await seed(seeds, SMALL, f"small{size}-{i}-{uuid.uuid4().hex[:6]}")
             started = time.perf_counter()
             result = await ingestion.ingest(link_batch(small_urns[0], random.choice(big_urns[size])))
             elapsed = time.perf_counter() - started
@@ -129,18 +110,21 @@ async def merges(driver: Any, ingestion: IngestionService) -> dict[str, Any]:
     }
 
 
-async def lookups(driver: Any, read: ReadService, urns: list[str], concurrency: int) -> dict[str, Any]:
+async def lookups(graph: Graph, read: ReadService, urns: list[str], concurrency: int) -> dict[str, Any]:
+    # The floor goes straight through the driver, not the repository (whose timing the app path pays).
+    bare, driver, database = graph.statements(CYPHER).catalog["bare_lookup"], graph.driver, graph.database
+
     async def app_lookup(urn: str) -> None:
         assert await read.alias(urn) is not None
 
     async def bare_lookup(urn: str) -> None:
-        records, _, _ = await driver.execute_query(QUERIES["bare_lookup"], u=urn, database_=DB, routing_="r")
+        records, _, _ = await driver.execute_query(bare, u=urn, database_=database, routing_="r")
         assert records
 
     timings: dict[str, list[float]] = {"app": [], "bare": []}
     sem = asyncio.Semaphore(concurrency)
 
-    async def timed(kind: str, fn: Any, urn: str) -> None:
+    async def timed(kind: str, fn: Callable[[str], Awaitable[None]], urn: str) -> None:
         async with sem:
             started = time.perf_counter()
             await fn(urn)
@@ -156,7 +140,7 @@ async def lookups(driver: Any, read: ReadService, urns: list[str], concurrency: 
             )
     res: dict[str, Any] = {}
     for kind, values in timings.items():
-        res[kind] = {"p50_ms": pct(values, 0.5), "p99_ms": pct(values, 0.99), "n": len(values)}
+        res[kind] = {"p50_ms": percentile(values, 0.5), "p99_ms": percentile(values, 0.99), "n": len(values)}
     res["p50_ratio"] = res["app"]["p50_ms"] / res["bare"]["p50_ms"]
     res["p99_ratio"] = res["app"]["p99_ms"] / res["bare"]["p99_ms"]
     print(
@@ -166,25 +150,13 @@ async def lookups(driver: Any, read: ReadService, urns: list[str], concurrency: 
     return res
 
 
-async def main() -> dict[str, Any]:
-    random.seed(7)
-    with tempfile.TemporaryDirectory(prefix="idgraph-bench-identity-") as tmp:
-        server = neo4j_local.start(Path(tmp), heap="2g", page_cache="512m")
-        try:
-            driver = AsyncGraphDatabase.driver(server.uri, auth=None, notifications_min_severity="OFF")
-            try:
-                await bootstrap_schema(driver, catalog(), DB)
-                ingestion = IngestionService(
-                    driver, GraphRepository(catalog()), DB, {"customer_id": 1, "user_id": 1}
-                )
-                merge = await merges(driver, ingestion)
-                _, urns = await seed(driver, 5_000, f"lookup-{uuid.uuid4().hex[:6]}")
-                read = ReadService(driver, catalog(), DB)
-                lookup = {f"c{c}": await lookups(driver, read, urns, c) for c in (1, 8)}
-            finally:
-                await driver.close()
-        finally:
-            server.stop()
+async def measure(uri: str) -> dict[str, Any]:
+    async with connect(uri) as graph:
+        await graph.services.store.bootstrap_schema()
+        seeds = graph.statements(CYPHER)
+        merge = await merges(seeds, graph.services.bulk_ingestion)
+        _, urns = await seed(seeds, 5_000, f"lookup-{uuid.uuid4().hex[:6]}")
+        lookup = {f"c{c}": await lookups(graph, graph.services.read, urns, c) for c in (1, 8)}
     return {
         "benchmark": "identity",
         "measured_at": datetime.now(UTC).isoformat(),
@@ -197,9 +169,13 @@ async def main() -> dict[str, Any]:
     }
 
 
-if __name__ == "__main__":
-    results = asyncio.run(main())
-    out = Path(__file__).parent / "results" / "identity.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n")
+def main() -> None:
+    random.seed(7)
+    with local_neo4j("idgraph-bench-identity-", heap="2g", page_cache="512m") as neo4j:
+        results = asyncio.run(measure(neo4j.uri))
+    out = write_result(RESULTS / "identity.json", results)
     print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

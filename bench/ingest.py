@@ -1,7 +1,7 @@
 """Ingestion throughput: `POST /track` through HTTP vs the same graph delta written by raw UNWIND Cypher.
 
-    .venv/bin/python bench/ingest.py              # ~3-4 min, writes bench/results/ingest.json
-    .venv/bin/python bench/ingest.py --profile    # API under pyinstrument: results/ingest_profile.txt
+    .venv/bin/python -m bench.ingest              # ~3-4 min, writes bench/results/ingest.json
+    .venv/bin/python -m bench.ingest --profile    # API under pyinstrument: results/ingest_profile.txt
 
 One embedded Neo4j (heap 1g, page cache 256m). The API runs as its own process, `uvicorn --factory
 app.main:app_from_env` (one worker, what `idgraph serve` runs) on a free 127.0.0.1 port. Each request is a
@@ -13,14 +13,16 @@ creates a session, an alias, a profile and its id handle, and the events bound t
   alone took about 1.5 ms of CPU per request);
 - `raw`: the same clients' worth of concurrency writes the same delta (events MERGEd on their dedup key with
   the same properties, session, alias, profile, handle, BELONGS_TO / HAS_ALIAS / BOUND_TO) with one
-  statement per request, `bench/ingest_cypher/raw_track.cypher`, through the same async driver, no HTTP.
+  statement per request, `bench/ingest_cypher/raw_track.cypher`, through the app's own driver
+  (`app.store.driver.create_driver`), no HTTP.
 
 The two alternate (http, raw, three times) for each batch size, after a warm-up of each (20 s: a fresh Neo4j
 keeps compiling the statements' code paths for a while, and the app's statements are larger than the raw
-one, so a short warm-up measured the JIT rather than the app); the figure is the
-ratio of the medians of events/s (three rounds: on this shared machine one phase in a few comes out a third
-slower for no reason of its own, and a median of two is their mean). The API process's RSS is sampled during the HTTP phases (`api_rss_mb`: the
-largest sample), and its CPU time per event is reported. The machine is shared: read ratios, not absolutes.
+one, so a short warm-up measured the JIT rather than the app); the figure is the ratio of the medians of
+events/s (three rounds: on this shared machine one phase in a few comes out a third slower for no reason of
+its own, and a median of two is their mean). The API process's RSS is sampled during the HTTP phases
+(`api_rss_mb`: the largest sample), and its CPU time per event is reported. The machine is shared: read
+ratios, not absolutes.
 """
 
 from __future__ import annotations
@@ -30,12 +32,8 @@ import asyncio
 import json
 import os
 import platform
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -43,90 +41,38 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import msgspec
-from neo4j import AsyncDriver, AsyncGraphDatabase
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from loadgen import KeepAliveConnection  # noqa: E402
-
-from app import neo4j_local  # noqa: E402
-from graph_model.enrichment import event_fields  # noqa: E402
+from app.store.catalog import QueryCatalog
+from bench._common import (
+    HOST,
+    RESULTS,
+    ApiServer,
+    Graph,
+    api_env,
+    arguments,
+    connect,
+    cpu_seconds,
+    ensure_source,
+    local_neo4j,
+    rss_mb,
+    uvicorn_module,
+    write_result,
+)
+from bench.loadgen import KeepAliveConnection
+from graph_model.enrichment import event_fields
 
 ADMIN = "bench-" + uuid.uuid4().hex
 SOURCE = "bench-ingest"
-DB = "neo4j"
-RAW = (ROOT / "bench" / "ingest_cypher" / "raw_track.cypher").read_text()
 PAGES = ["https://shop.example/", "https://shop.example/catalog?utm_source=news", "https://shop.example/cart"]
+RAW = QueryCatalog("bench.ingest_cypher")
 _json = msgspec.json.Encoder()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-class ApiServer:
-    """The app under uvicorn in its own process (optionally under pyinstrument)."""
-
-    def __init__(self, neo4j_uri: str, data_dir: Path, profile_to: Path | None = None) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {
-            **os.environ,
-            "NEO4J_URI": neo4j_uri,
-            "IDGRAPH_ADMIN_TOKEN": ADMIN,
-            "IDGRAPH_DATA_DIR": str(data_dir),
-            "IDGRAPH_LOG_FORMAT": "json",
-            "IDGRAPH_LOG_LEVEL": "WARNING",
-            "IDGRAPH_PURGE_INTERVAL_SECONDS": "0",
-        }
-        uvicorn_args = [
-            "-m", "uvicorn", "--factory", "app.main:app_from_env", "--host", "127.0.0.1",
-            "--port", str(self.port), "--no-access-log", "--log-level", "warning",
-        ]  # fmt: skip
-        prefix = [sys.executable]
-        if profile_to is not None:
-            prefix += ["-m", "pyinstrument", "-r", "text", "--show-all", "-o", str(profile_to)]
-        self.proc = subprocess.Popen(prefix + uvicorn_args, env=env, cwd=ROOT, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the API did not start")
-            time.sleep(0.3)
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            self.proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+def api_server(neo4j_uri: str, data_dir: Path, profile_to: Path | None = None) -> ApiServer:
+    """The app under uvicorn in its own process (optionally under pyinstrument), no in-process purge."""
+    env = api_env(neo4j_uri, data_dir, ADMIN, IDGRAPH_PURGE_INTERVAL_SECONDS="0")
+    return ApiServer(env, lambda port: uvicorn_module(port, profile_to))
 
 
 class Workload:
@@ -220,7 +166,7 @@ async def drive(call: Callable[[], Awaitable[None]], concurrency: int, seconds: 
 
 
 async def phase(
-    mode: str, batch: int, server: ApiServer, driver: AsyncDriver, concurrency: int, seconds: float
+    mode: str, batch: int, server: ApiServer, graph: Graph, concurrency: int, seconds: float
 ) -> dict[str, Any]:
     work = Workload(batch)
     rss: list[float] = []
@@ -228,7 +174,7 @@ async def phase(
     connections: asyncio.Queue[KeepAliveConnection] = asyncio.Queue()
     if mode == "http":
         for _ in range(concurrency):
-            connections.put_nowait(KeepAliveConnection("127.0.0.1", server.port))
+            connections.put_nowait(KeepAliveConnection(HOST, server.port))
 
         async def call() -> None:
             nonlocal errors
@@ -241,9 +187,11 @@ async def phase(
                 errors += 1
 
     else:
+        # Straight through the driver, not the repository: the floor is the statement alone.
+        raw, driver, database = RAW["raw_track"], graph.driver, graph.database
 
         async def call() -> None:
-            await driver.execute_query(RAW, work.raw_params(work.visit()), database_=DB)
+            await driver.execute_query(raw, work.raw_params(work.visit()), database_=database)
 
     async def sample() -> None:
         while True:
@@ -272,28 +220,19 @@ async def phase(
     }
 
 
-async def measure(uri: str, data_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
-    server = ApiServer(uri, data_dir, args.profile_to)
-    driver = AsyncGraphDatabase.driver(uri, auth=None)
-    try:
-        httpx.post(
-            f"{server.url}/sources",
-            json={"id": SOURCE, "name": "ingest bench"},
-            headers={"Authorization": f"Bearer {ADMIN}"},
-        ).raise_for_status()
+async def measure(server: ApiServer, uri: str, args: argparse.Namespace) -> dict[str, Any]:
+    async with connect(uri) as graph:
+        ensure_source(server.url, ADMIN, SOURCE, "ingest bench")
         phases: list[dict[str, Any]] = []
         for batch in args.batches:
             for mode in ("http", "raw"):  # warm-up: compile plans, fill caches
-                await phase(mode, batch, server, driver, args.concurrency, args.warmup)
+                await phase(mode, batch, server, graph, args.concurrency, args.warmup)
             for _ in range(args.rounds):
                 for mode in ("http", "raw"):
-                    result = await phase(mode, batch, server, driver, args.concurrency, args.seconds)
+                    result = await phase(mode, batch, server, graph, args.concurrency, args.seconds)
                     print(json.dumps(result), file=sys.stderr, flush=True)
                     phases.append(result)
         idle_rss = rss_mb(server.pid)
-    finally:
-        await driver.close()
-        server.stop()
     out: dict[str, Any] = {"phases": phases, "api_rss_mb_idle_after": round(idle_rss, 1)}
     for batch in args.batches:
         http = [p["events_per_s"] for p in phases if p["batch"] == batch and p["mode"] == "http"]
@@ -327,9 +266,7 @@ def trim_profile(path: Path, min_seconds: float = 0.5) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--batches", type=int, nargs="+", default=[100, 1])
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=12.0, help="length of each measured phase")
@@ -338,16 +275,15 @@ def main() -> None:
     parser.add_argument(
         "--profile", action="store_true", help="run the API under pyinstrument (no json written)"
     )
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ingest.json")
+    parser.add_argument("--out", type=Path, default=RESULTS / "ingest.json")
     args = parser.parse_args()
-    args.profile_to = ROOT / "bench" / "results" / "ingest_profile.txt" if args.profile else None
+    profile_to = RESULTS / "ingest_profile.txt" if args.profile else None
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="idgraph-ingest-") as tmp:
-        neo4j = neo4j_local.start(Path(tmp) / "neo4j", heap="1g", page_cache="256m")
-        try:
-            result = asyncio.run(measure(neo4j.uri, Path(tmp) / "api", args))
-        finally:
-            neo4j.stop()
+    with (
+        local_neo4j("idgraph-ingest-", heap="1g", page_cache="256m") as neo4j,
+        api_server(neo4j.uri, neo4j.workdir / "api", profile_to) as server,
+    ):
+        result = asyncio.run(measure(server, neo4j.uri, args))
     result = {
         "ingest_ratio_batch100": result.get("ingest_ratio_batch100"),
         "ingest_ratio_batch1": result.get("ingest_ratio_batch1"),
@@ -360,14 +296,12 @@ def main() -> None:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "seconds": round(time.perf_counter() - started, 1),
     }
-    if args.profile:
-        trim_profile(args.profile_to)
-        print(f"profile written to {args.profile_to}", file=sys.stderr)
+    if profile_to is not None:
+        trim_profile(profile_to)
+        print(f"profile written to {profile_to}", file=sys.stderr)
         return
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    keys = ("ingest_ratio_batch100", "ingest_ratio_batch1", "ingest_events_per_s_batch100", "api_rss_mb")
-    print(json.dumps({k: result[k] for k in keys}))
+    headline = ("ingest_ratio_batch100", "ingest_ratio_batch1", "ingest_events_per_s_batch100", "api_rss_mb")
+    write_result(args.out, result, *headline)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """A synthetic population with ground truth, deterministic by seed, as NDJSON for `idgraph import`.
 
-    .venv/bin/python bench/population.py --persons 1000 --seed 7 --out /tmp/pop
+    .venv/bin/python -m bench.population --persons 1000 --seed 7 --out /tmp/pop
     # writes /tmp/pop/events.ndjson and /tmp/pop/truth.json
 
 Persons: each has 1-4 devices (anonymous ids), 1-3 emails, a phone (50%), a customer id (60%; it is their
@@ -25,13 +25,14 @@ aliases their own evidence can link at all).
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from bench._common import arguments
 
 FIRST = [
     "john", "anna", "maria", "peter", "olga", "ivan", "kate", "li", "sara", "tom", "nina", "omar", "eva",
@@ -340,9 +341,7 @@ def generate(persons: int, seed: int, out: Path) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--persons", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=Path("bench/results/population"))

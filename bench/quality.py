@@ -1,11 +1,13 @@
 """Resolution quality: pairwise precision and recall of idgraph's profiles against a synthetic ground truth.
 
-    .venv/bin/python bench/quality.py [--persons 200] [--seed 7]    # ~4 min; bench/results/quality.json
+    .venv/bin/python -m bench.quality [--persons 200] [--seed 7]    # ~4 min; bench/results/quality.json
 
 1. `bench/population.py` generates the population (NDJSON of all five dialects, with noise) and its truth.
-2. defaults: the lines go through `app.services.bulk_import.BulkImporter` (what `idgraph import` runs: the dialects'
-   translators and the one `IngestionService`, 100 lines per transaction) with the default merge limits
-   (customer_id=1, user_id=1) and the built-in blocked values.
+2. defaults: the lines go through `app.services.bulk_import.BulkImporter` (what `idgraph import` runs: the
+   dialects' translators and the one `IngestionService`, `Services.bulk_ingestion`, 100 lines per
+   transaction) with the merge limits of the default settings (`load_settings({})`: customer_id=1,
+   user_id=1 when this was written; the result records them as `defaults.merge_limits`) and the built-in
+   blocked values.
 3. naive: the database is emptied and the same lines are imported again with no merge limits and no blocked
    values at all (`graph_model.pii.DEFAULT_BLOCKED_VALUES` emptied in this process: "undefined", "null",
    "0" become aliases like any id), i.e. "merge anything that shares any identifier".
@@ -19,42 +21,28 @@ both, a predicted pair when one profile holds both. precision = |true & predicte
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import logging
 import sys
-import tempfile
 import time
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+import msgspec
 
-from neo4j import AsyncDriver, AsyncGraphDatabase  # noqa: E402
-from population import generate  # noqa: E402
+import graph_model.pii as pii
+from app.services.bulk_import import BulkImporter, Rejected, detect_dialect, translate
+from app.services.container import Services
+from app.settings import MergeLimits
+from app.store.repository import GraphRepository
+from bench._common import RESULTS, Graph, arguments, connect, local_neo4j, write_result
+from bench.population import generate
 
-import graph_model.pii as pii  # noqa: E402
-from app import neo4j_local  # noqa: E402
-from app.services.bulk_import import BulkImporter, Rejected, detect_dialect, translate  # noqa: E402
-from app.store.driver import bootstrap_schema  # noqa: E402
-from app.services.ingestion import IngestionService  # noqa: E402
-from app.store.catalog import catalog  # noqa: E402
-from app.store.repository import GraphRepository  # noqa: E402
-from app.services.sources import SourceService  # noqa: E402
-
-DB = "neo4j"
 SOURCE = "bench-quality"
-CYPHER = ROOT / "bench" / "quality_cypher"
-DEFAULT_LIMITS = {"customer_id": 1, "user_id": 1}
-
-
-def _q(name: str) -> Any:
-    return (CYPHER / f"{name}.cypher").read_text()
+CYPHER = "bench.quality_cypher"
 
 
 def _pairs(n: int) -> int:
@@ -153,28 +141,26 @@ def score(
     }
 
 
-async def _partition(driver: AsyncDriver) -> dict[str, str]:
-    records, _, _ = await driver.execute_query(_q("alias_profiles"), database_=DB, routing_="r")
-    return {r["urn"]: r["profile_id"] for r in records}
+async def _partition(statements: GraphRepository) -> dict[str, str]:
+    return {r["urn"]: r["profile_id"] for r in await statements.read("alias_profiles")}
 
 
-async def _wipe(driver: AsyncDriver) -> None:
+async def _wipe(statements: GraphRepository) -> None:
     # CALL { } IN TRANSACTIONS needs an auto-commit transaction.
-    async with driver.session(database=DB) as session:
-        await (await session.run(_q("wipe"))).consume()
+    async with statements.session() as session:
+        await (await session.run(statements.catalog["wipe"])).consume()
 
 
-async def _run(
-    driver: AsyncDriver, lines: list[tuple[int, bytes]], limits: dict[str, int], batch: int
-) -> dict[str, Any]:
-    await bootstrap_schema(driver, catalog(), DB)
-    sources = SourceService(driver, catalog(), DB)
-    if await sources.get(SOURCE) is None:
-        await sources.create("quality bench", SOURCE)
-    service = IngestionService(driver, GraphRepository(catalog()), DB, limits)
+async def _run(services: Services, lines: list[tuple[int, bytes]], batch: int) -> dict[str, Any]:
+    await services.store.bootstrap_schema()
+    if await services.sources.get(SOURCE) is None:
+        await services.sources.create("quality bench", SOURCE)
     rejects: list[tuple[int, str]] = []
     importer = BulkImporter(
-        service, source_id=SOURCE, batch_size=batch, on_reject=lambda n, why, _: rejects.append((n, why))
+        services.bulk_ingestion,
+        source_id=SOURCE,
+        batch_size=batch,
+        on_reject=lambda n, why, _: rejects.append((n, why)),
     )
     started = time.perf_counter()
     await importer.run(lines)
@@ -194,33 +180,38 @@ async def _run(
     }
 
 
+def naive_settings(graph: Graph) -> Services:
+    """The services again with no merge limits at all: merge anything that shares any identifier."""
+    return graph.services_with(msgspec.structs.replace(graph.settings, merge_limits=MergeLimits({})))
+
+
 async def measure(uri: str, persons: int, seed: int, batch: int, workdir: Path) -> dict[str, Any]:
     truth = generate(persons, seed, workdir)
     data = (workdir / "events.ndjson").read_bytes().splitlines()
     lines = list(enumerate(data, start=1))
     linkable = linkable_components(lines, truth["line_person"])
-    driver = AsyncGraphDatabase.driver(uri, auth=None)
-    try:
-        await _wipe(driver)
+    async with connect(uri) as graph:
+        statements = graph.statements(CYPHER)
+        default_limits = graph.settings.merge_limits.per_type
+        await _wipe(statements)
         print(f"defaults: importing {len(lines)} lines ...", file=sys.stderr, flush=True)
-        defaults = await _run(driver, lines, DEFAULT_LIMITS, batch)
-        defaults |= score(await _partition(driver), truth["aliases"], truth["noise"], linkable)
+        defaults = await _run(graph.services, lines, batch)
+        defaults |= score(await _partition(statements), truth["aliases"], truth["noise"], linkable)
         print(f"defaults: {defaults}", file=sys.stderr, flush=True)
 
-        await _wipe(driver)
+        await _wipe(statements)
+        naive_services = naive_settings(graph)
         builtin = pii.DEFAULT_BLOCKED_VALUES
         pii.DEFAULT_BLOCKED_VALUES = frozenset()  # naive: junk values are ids like any other
         try:
             print(
                 "naive: importing again with no limits and no blocked values ...", file=sys.stderr, flush=True
             )
-            naive = await _run(driver, lines, {}, batch)
+            naive = await _run(naive_services, lines, batch)
         finally:
             pii.DEFAULT_BLOCKED_VALUES = builtin
-        naive |= score(await _partition(driver), truth["aliases"], truth["noise"], linkable)
+        naive |= score(await _partition(statements), truth["aliases"], truth["noise"], linkable)
         print(f"naive: {naive}", file=sys.stderr, flush=True)
-    finally:
-        await driver.close()
     return {
         "precision": defaults["precision"],
         "recall": defaults["recall"],
@@ -235,43 +226,29 @@ async def measure(uri: str, persons: int, seed: int, batch: int, workdir: Path) 
             "near_identical_email_pairs": len(truth["near_identical_emails"]),
         },
         "batch_size": batch,
-        "defaults": {"merge_limits": DEFAULT_LIMITS, "blocked": "built-in", **defaults},
+        "defaults": {"merge_limits": default_limits, "blocked": "built-in", **defaults},
         "naive": {"merge_limits": {}, "blocked": "none", **naive},
     }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--persons", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument(
         "--neo4j-uri", default=None, help="an existing (empty, disposable!) Neo4j; else one is started"
     )
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "quality.json")
+    parser.add_argument("--out", type=Path, default=RESULTS / "quality.json")
     args = parser.parse_args()
     logging.getLogger("neo4j").setLevel(logging.ERROR)
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="idgraph-quality-") as tmp:
-        server = None
-        uri = args.neo4j_uri
-        if uri is None:
-            server = neo4j_local.start(Path(tmp) / "neo4j", heap="1g", page_cache="256m")
-            uri = server.uri
-        try:
-            result = asyncio.run(
-                measure(uri, args.persons, args.seed, args.batch_size, Path(tmp) / "population")
-            )
-        finally:
-            if server is not None:
-                server.stop()
+    with local_neo4j("idgraph-quality-", heap="1g", page_cache="256m", uri=args.neo4j_uri) as neo4j:
+        result = asyncio.run(
+            measure(neo4j.uri, args.persons, args.seed, args.batch_size, neo4j.workdir / "population")
+        )
     result["seconds"] = round(time.perf_counter() - started, 1)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    keys = ("precision", "recall", "naive_precision", "naive_recall")
-    print(json.dumps({k: result[k] for k in keys}))
+    write_result(args.out, result, "precision", "recall", "naive_precision", "naive_recall")
 
 
 if __name__ == "__main__":

@@ -1,25 +1,24 @@
 """`make bench`: every benchmark in one run, then bench/results/summary.json and summary.md.
 
-    .venv/bin/python bench/run_all.py                 # runs identity, traits, quality, ingest (~13 min)
-    .venv/bin/python bench/run_all.py --summarise     # only rebuild the summary from the result files
+    .venv/bin/python -m bench.run_all                 # runs identity, traits, quality, ingest (~13 min)
+    .venv/bin/python -m bench.run_all --summarise     # only rebuild the summary from the result files
 
-Each script starts its own embedded Neo4j and measures against a baseline in the same run (a bare Cypher
-statement through the same driver); the summary leads with those ratios. Absolute figures are as measured
-on this machine (2 cores, shared) and say little elsewhere.
+Each benchmark runs as a process of its own (`python -m bench.<name>` from the repository root), starts its
+own embedded Neo4j and measures against a baseline in the same run (a bare Cypher statement through the same
+driver); the summary leads with those ratios. Absolute figures are as measured on this machine (2 cores,
+shared) and say little elsewhere.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-RESULTS = BENCH / "results"
+from bench._common import RESULTS, ROOT, arguments, write_result
+
 SCRIPTS = ("identity", "traits", "quality", "ingest")
 
 
@@ -27,8 +26,8 @@ def run_scripts() -> dict[str, float]:
     took: dict[str, float] = {}
     for name in SCRIPTS:
         started = time.monotonic()
-        print(f"== bench/{name}.py", flush=True)
-        subprocess.run([sys.executable, str(BENCH / f"{name}.py")], check=True)
+        print(f"== python -m bench.{name}", flush=True)
+        subprocess.run([sys.executable, "-m", f"bench.{name}"], cwd=ROOT, check=True)
         took[name] = round(time.monotonic() - started, 1)
     return took
 
@@ -98,13 +97,12 @@ def markdown(s: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = arguments(__doc__)
     parser.add_argument("--summarise", action="store_true", help="only rebuild the summary from result files")
     args = parser.parse_args()
     took = None if args.summarise else run_scripts()
     summary = summarise(took)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    write_result(RESULTS / "summary.json", summary)
     (RESULTS / "summary.md").write_text(markdown(summary))
     print(markdown(summary))
 

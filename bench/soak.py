@@ -1,7 +1,7 @@
 """Memory soak: the API under steady /track load for a bounded time, its RSS sampled every 10 s.
 
     make soak                                       # 10 minutes, writes bench/results/soak.json
-    .venv/bin/python bench/soak.py --minutes 1      # a smoke run
+    .venv/bin/python -m bench.soak --minutes 1      # a smoke run
 
 The same setup as bench/ingest.py (embedded Neo4j, the API under uvicorn in its own process, new visitors
 with 10 page views each, 4 concurrent clients). After a 30 s warm-up the RSS of the API process is read
@@ -12,25 +12,17 @@ more than 10% and more than 20 MB.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import statistics
-import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from ingest import ADMIN, SOURCE, ApiServer, Workload, drive, rss_mb  # noqa: E402
-
-from app import neo4j_local  # noqa: E402
+from bench._common import RESULTS, ApiServer, arguments, ensure_source, local_neo4j, rss_mb, write_result
+from bench.ingest import ADMIN, SOURCE, Workload, api_server, drive
 
 SAMPLE_EVERY = 10.0
 
@@ -83,32 +75,20 @@ async def soak(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--batch", type=int, default=10)
     parser.add_argument("--warmup", type=float, default=30.0)
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "soak.json")
+    parser.add_argument("--out", type=Path, default=RESULTS / "soak.json")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="idgraph-soak-") as tmp:
-        neo4j = neo4j_local.start(Path(tmp) / "neo4j", heap="1g", page_cache="256m")
-        try:
-            server = ApiServer(neo4j.uri, Path(tmp) / "api")
-            try:
-                httpx.post(
-                    f"{server.url}/sources",
-                    json={"id": SOURCE, "name": "soak"},
-                    headers={"Authorization": f"Bearer {ADMIN}"},
-                ).raise_for_status()
-                result = asyncio.run(soak(server, args.minutes, args.concurrency, args.batch, args.warmup))
-            finally:
-                server.stop()
-        finally:
-            neo4j.stop()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    with (
+        local_neo4j("idgraph-soak-", heap="1g", page_cache="256m") as neo4j,
+        api_server(neo4j.uri, neo4j.workdir / "api") as server,
+    ):
+        ensure_source(server.url, ADMIN, SOURCE, "soak")
+        result = asyncio.run(soak(server, args.minutes, args.concurrency, args.batch, args.warmup))
+    write_result(args.out, result)
     print(json.dumps({k: v for k, v in result.items() if k != "samples"}))
 
 

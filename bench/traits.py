@@ -1,6 +1,6 @@
 """Traits of big profiles: `ReadService.profile()` against a bare Cypher aggregation over the same events.
 
-    .venv/bin/python bench/traits.py            # writes bench/results/traits.json
+    .venv/bin/python -m bench.traits            # writes bench/results/traits.json
 
 One local embedded Neo4j (heap 2g, page cache 512m) in a temporary directory. Three profiles of 100, 10,000
 and 100,000 events are seeded with UNWIND in the shape the app writes (a Profile, its ProfileId handle,
@@ -25,25 +25,18 @@ import platform
 import random
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import msgspec
-from neo4j import AsyncDriver, AsyncGraphDatabase
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from app import neo4j_local  # noqa: E402
-from app.store.driver import bootstrap_schema  # noqa: E402
-from app.store.catalog import QueryCatalog, catalog  # noqa: E402
-from app.services.read import ReadService  # noqa: E402
-from graph_model.enrichment import ClientInfo, event_fields  # noqa: E402
+from app import neo4j_local
+from app.store.repository import GraphRepository
+from bench._common import RESULTS, ROOT, connect, local_neo4j, write_result
+from graph_model.enrichment import ClientInfo, event_fields
 
 SIZES = (100, 10_000, 100_000)
 EVENTS_PER_SESSION = 20
@@ -51,7 +44,7 @@ CHUNK = 5_000
 RUNS = {100: 15, 10_000: 9, 100_000: 5}
 WARMUP = 2
 SOURCE = "bench"
-DB = "neo4j"
+CYPHER = "bench.traits_cypher"
 _json = msgspec.json.Encoder()
 
 USER_AGENTS = [
@@ -71,17 +64,12 @@ PAGES = [
 CLIENT = ClientInfo(ip="203.0.113.0/24")
 
 
-def statements() -> dict[str, Any]:
-    folder = Path(__file__).with_name("traits_cypher")
-    return {p.stem: p.read_text() for p in sorted(folder.glob("*.cypher"))}
-
-
 def make_profile(size: int, rng: random.Random) -> tuple[str, list[dict[str, Any]], list[dict[str, Any]]]:
     """(profile id, sessions, events) in the app's shape; enrichment by the app's own function."""
     profile_id = str(uuid.uuid4())
     start = datetime(2024, 1, 1, tzinfo=UTC)
     n_sessions = max(1, size // EVENTS_PER_SESSION)
-    sessions = []
+    sessions: list[dict[str, Any]] = []
     for i in range(n_sessions):
         t = start + timedelta(hours=i)
         sessions.append({"id": str(uuid.uuid4()), "created_at": t, "first_seen": t, "last_seen": t})
@@ -120,16 +108,12 @@ def make_profile(size: int, rng: random.Random) -> tuple[str, list[dict[str, Any
     return profile_id, sessions, events
 
 
-async def seed(driver: AsyncDriver, q: dict[str, Any], size: int, rng: random.Random) -> str:
+async def seed(seeds: GraphRepository, size: int, rng: random.Random) -> str:
     profile_id, sessions, events = make_profile(size, rng)
     now = datetime.now(UTC)
-    await driver.execute_query(
-        q["seed_profile"], profile_id=profile_id, sessions=sessions, source_id=SOURCE, now=now, database_=DB
-    )
+    await seeds.write("seed_profile", profile_id=profile_id, sessions=sessions, source_id=SOURCE, now=now)
     for i in range(0, len(events), CHUNK):
-        await driver.execute_query(
-            q["seed_events"], events=events[i : i + CHUNK], source_id=SOURCE, database_=DB
-        )
+        await seeds.write("seed_events", events=events[i : i + CHUNK], source_id=SOURCE)
     return profile_id
 
 
@@ -150,17 +134,17 @@ async def timed(fn: Callable[[], Awaitable[Any]], runs: int) -> dict[str, float]
 
 
 async def bench(uri: str) -> dict[str, Any]:
-    q = statements()
-    cat: QueryCatalog = catalog()
-    driver = AsyncGraphDatabase.driver(uri, auth=None, notifications_min_severity="OFF")
-    try:
-        await bootstrap_schema(driver, cat, DB)
-        read = ReadService(driver, cat, DB)
+    async with connect(uri) as graph:
+        await graph.services.store.bootstrap_schema()
+        read = graph.services.read
+        seeds = graph.statements(CYPHER)
+        # The floor goes straight through the driver, not the repository (whose timing the app path pays).
+        bare_aggregation, driver, database = seeds.catalog["bare_aggregation"], graph.driver, graph.database
         rng = random.Random(20250301)
         results = []
         for size in SIZES:
             t = time.perf_counter()
-            profile_id = await seed(driver, q, size, rng)
+            profile_id = await seed(seeds, size, rng)
             seed_s = time.perf_counter() - t
             view = await read.profile(profile_id)
             assert view is not None and view.event_count == size, (size, view)
@@ -170,7 +154,7 @@ async def bench(uri: str) -> dict[str, Any]:
 
             async def bare(pid: str = profile_id) -> Any:
                 records, _, _ = await driver.execute_query(
-                    q["bare_aggregation"], profile_id=pid, database_=DB, routing_="r"
+                    bare_aggregation, profile_id=pid, database_=database, routing_="r"
                 )
                 return records
 
@@ -193,19 +177,13 @@ async def bench(uri: str) -> dict[str, Any]:
             }
             print(json.dumps(row), flush=True)
             results.append(row)
-        return {"results": results}
-    finally:
-        await driver.close()
+    return {"results": results}
 
 
 def main() -> int:
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="idgraph-bench-traits-") as tmp:
-        server = neo4j_local.start(Path(tmp), heap="2g", page_cache="512m")
-        try:
-            out = asyncio.run(bench(server.uri))
-        finally:
-            server.stop()
+    with local_neo4j("idgraph-bench-traits-", heap="2g", page_cache="512m") as neo4j:
+        out = asyncio.run(bench(neo4j.uri))
     out |= {
         "what": "ReadService.profile() (GET /profiles/{id}: head + traits traversal) vs a bare count/min/max "
         "aggregation over the same traversal; first events page (50)",
@@ -218,9 +196,7 @@ def main() -> int:
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "total_seconds": round(time.perf_counter() - started, 1),
     }
-    path = ROOT / "bench" / "results" / "traits.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(out, indent=2) + "\n")
+    path = write_result(RESULTS / "traits.json", out)
     print(f"wrote {path.relative_to(ROOT)} in {out['total_seconds']} s", flush=True)
     return 0
 

@@ -1,0 +1,1 @@
+"""The Cypher bench/identity.py runs, loaded by `app.store.catalog.QueryCatalog("bench.identity_cypher")`."""

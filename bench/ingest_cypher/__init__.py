@@ -1,0 +1,1 @@
+"""The Cypher bench/ingest.py runs, loaded by `app.store.catalog.QueryCatalog("bench.ingest_cypher")`."""

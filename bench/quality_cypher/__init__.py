@@ -1,0 +1,1 @@
+"""The Cypher bench/quality.py runs, loaded by `app.store.catalog.QueryCatalog("bench.quality_cypher")`."""
