@@ -1,44 +1,65 @@
-// One round of ingestion (app/ingestion.py, IngestionService._write): the lock protocol's steps and the
+// One round of ingestion (app/services/ingestion.py, IngestionService): the lock protocol's steps and the
 // commit of an identity plan, in one round trip. Each step does nothing when its parameter is empty, null or
-// false, so one statement serves the first round, the further lock rounds and the final commit.
-//  1. deduplicate the request's events on their unique key: a repeat MERGEs onto the stored event and comes
-//     back with created = false;
-//  2. lock profiles, in id order (a profile's lock is the write lock of its id handle, see
-//     ingest_lock_profiles): $lock_ids, named by an earlier round, and with $lock_named the profiles the
-//     session, the aliases and the claimed id belong to now;
-//  3. create the session and the aliases that are new, once those locks are held. Existing ones are not
-//     touched here; their times are widened in step 6, under their profile's lock. With
-//     $only_if_all_created the step is skipped when an event was a repeat: the caller built the members'
-//     first/last seen from all events, and only created events may count (it creates them next round);
-//  4. read where the session, each alias and the claimed id belong now, and what merge protection and
-//     union by size need of each profile named: its size and its aliases of the limited types (a seek on
-//     the (profile_id, type) index). The caller trusts the answer once every profile named is locked;
-//  5. choose the first of $plans whose condition the state just read meets:
-//       'always'       the caller's plan for a state an earlier round read and locked;
-//       'all_created'  every event is new (a profile-less batch binds them all);
-//       'unowned'      every event is new and nothing named belongs to a profile: a new visitor;
-//       'one_owner'    every event is new and one profile, locked in step 2, owns every alias named and the
-//                      session, if the session is not new: a returning visitor, in a session seen before
-//                      or a new one. The plan's profile is that one.
-//     Plans other than 'always' are the caller's guesses at the usual states, so that most requests are
-//     one round trip; with none chosen the statement has only read, and the caller goes on with the state;
-//  6. carry the chosen plan out:
-//     a. the session: created if new (a profile-less batch's), its first/last seen widened to this batch's
-//        event times, profile_less cleared once a batch binds it to a profile;
-//     b. the aliases' first/last seen widened. (a and b lock first, a throwaway property write, so the
-//        values compared are the committed ones, never a stale read that would lose a concurrent update.
-//        Members this request created, their created_at being its $now, already hold its times and are
-//        skipped);
-//     c. a new profile and its id handle, when the plan has no survivor;
-//     d. members with no profile yet (the session, aliases seen for the first time) bound to the profile;
-//     e. the evidence that holds the component together, kept so it can be explained and re-derived: the
-//        anchor (the session, or the profile id handle when no session is stored) saw these aliases and
-//        claims; refused links under their own type, so they never join components;
-//     f. the events this batch created ($bind_events, the same whichever plan is chosen) bound to the anchor
-//        and to the aliases each carried;
-//     g. audit events (profile-merged, merge-refused) on the id handle they are about; never bound to a
-//        session, so no behavioural count sees them. Each also points at the aliases it names
-//        (NAMES), so erasing the profile that holds one of them erases the record too.
+// false, so one statement serves the first round, the further lock rounds and the final commit. The
+// parameters are built in app/services/ingest_plan.py: RoundParams and the structs it holds, field for
+// field.
+// Times are ISO 8601 text that datetime() reads: the driver's packing of datetime values costs more.
+//
+// Parameters: name, type (? for null allowed), the step that reads it, what it is.
+//   $source_id            string    steps 1, 3, 6a, 6g, the source of what this round creates
+//   $now                  string    every step that writes, the request's time (received_at, created_at);
+//                                   6a and 6b read `created_at = $now` as "this request created it"
+//   $limited_types        [string]  step 4, the alias types merge protection limits
+//   $events               [map]     step 1, events to store (EventDoc): id, key (the dedup key), type, time,
+//                                   external_id, session_id, properties_json, context_json, trait_keys,
+//                                   trait_values (JSON text each), enriched (flat properties set as they are)
+//   $request_id           string    step 1, stamped on the events this run creates; an event answers
+//                                   created = true when it carries this run's
+//   $dialect              string    step 1, stored on the events
+//   $lock_ids             [string]  step 2, profile ids an earlier round named, to lock (in id order)
+//   $lock_named           boolean   step 2, also lock the profiles the session, $urns and $claimed_id
+//                                   belong to now
+//   $session_id           string?   steps 2 and 4, the session whose profile is read
+//   $urns                 [string]  steps 2, 4 and 5, the aliases whose profiles are read
+//   $claimed_id           string?   steps 2 and 4, a profile id the client claims
+//   $create_members       boolean   step 3, create $new_session and $new_aliases if new
+//   $only_if_all_created  boolean   step 3, ... but only when every event of $events was created here
+//   $new_session          map?      step 3 (SessionDoc): id, first_seen, last_seen (ISO text or null),
+//                                   profile_less
+//   $new_aliases          [map]     step 3 (AliasDoc): urn, type, value, first_seen, last_seen
+//   $plans                [map]     steps 5 and 6 (Commit), each for the state its `when` names:
+//                                     when, session (a SessionDoc or null), session_id, touch_aliases
+//                                     (AliasDocs), new_profile_id, profile_id, attach_urns, linked_urns,
+//                                     refused_urns, claimed_ids, evidence_event_id, system_events (id, type,
+//                                     about_id, names_urns, linking_event_id, properties_json)
+//   $bind_events          [map]     step 6f (EventBinding): id, linked_urns, refused_urns; the same for every
+//                                   plan, so sent once
+//
+// Steps (each marked `// step N` below):
+//   1. deduplicate the request's events;
+//   2. lock the profiles involved, in id order;
+//   3. create the new session and aliases, once those locks are held;
+//   4. read the identity state: where the session, each alias and the claimed id belong now;
+//   5. choose the first plan whose condition that state meets;
+//   6. carry it out (a-g).
+// It answers one row: stored, locked, created, session_profile, aliases, blocked, claimed_profile, profiles,
+// committed (the chosen plan's `when`, or null) and committed_profile (RoundRow in ingest_plan.py).
+//
+// Repetitions kept, as Cypher cannot share them without changing what runs:
+// - the Session MERGE of step 3 and of step 6a, with the same ON CREATE SET (keep the two alike). Step 3
+//   creates the session under the profile locks and before the read, so that a concurrent writer of the same
+//   session waits on it and the read sees what that writer committed; step 6a runs after the plan is chosen
+//   and creates the session a profile-less batch binds (step 3 never runs for those). Cypher has no way to
+//   run one subquery at two points of the pipeline.
+// - the throwaway write lock (`SET x._lock = true REMOVE x._lock`) in step 2 (twice), 6a and 6b, and in
+//   ingest_lock_profiles. Step 2 locks $lock_ids first and only then reads what to lock for $lock_named; one
+//   UNWIND over both would read before holding the first locks. 6a and 6b lock other nodes (a session, an
+//   alias) at other points.
+// - the reads of the session's, the claimed id's and the aliases' profiles in step 2 and again in step 4:
+//   step 2 reads what to lock, step 4 re-reads once the locks are held, which is what the protocol trusts.
+// - step 6g's system-event writes and record_system_events.cypher (split's audit): two statements.
+// step 1: deduplicate the request's events on their unique key: a repeat MERGEs onto the stored event and
+// comes back with created = false.
 CALL () {
   UNWIND $events AS ev
   MERGE (e:Event {key: ev.key})
@@ -60,6 +81,9 @@ CALL () {
       e.system = false
   RETURN collect({key: ev.key, id: e.id, created: e.request_id = $request_id}) AS stored
 }
+// step 2: lock profiles, in id order (a profile's lock is the write lock of its id handle, see
+// ingest_lock_profiles): $lock_ids, named by an earlier round, and with $lock_named the profiles the session,
+// the aliases and the claimed id belong to now.
 CALL () {
   UNWIND $lock_ids AS pid
   MATCH (h:ProfileId {id: pid})
@@ -85,6 +109,10 @@ CALL () {
   REMOVE h._lock
   RETURN collect(pid) AS locked
 }
+// step 3: create the session and the aliases that are new, once those locks are held. Existing ones are not
+// touched here; their times are widened in step 6, under their profile's lock. With $only_if_all_created the
+// step is skipped when an event was a repeat: the caller built the members' first/last seen from all events,
+// and only created events may count (it creates them next round).
 WITH stored, locked, all(x IN stored WHERE x.created) AS all_created
 WITH stored, locked, all_created, $create_members AND (NOT $only_if_all_created OR all_created) AS create
 CALL (create) {
@@ -108,6 +136,9 @@ CALL (create) {
       a.first_seen = coalesce(datetime(al.first_seen), datetime($now)),
       a.last_seen = coalesce(datetime(al.last_seen), datetime($now))
 }
+// step 4: read where the session, each alias and the claimed id belong now, and what merge protection and
+// union by size need of each profile named: its size and its aliases of the limited types (a seek on the
+// (profile_id, type) index). The caller trusts the answer once every profile named is locked.
 OPTIONAL MATCH (:Session {id: $session_id})-[:BELONGS_TO]->(sp:Profile)
 CALL () {
   UNWIND $urns AS urn
@@ -128,17 +159,34 @@ CALL (sp, cp, aliases) {
   RETURN collect({id: p.id, size: p.size, limited: limited}) AS profiles
 }
 WITH stored, locked, create, all_created, sp.id AS session_profile, aliases, blocked, cp.id AS claimed_profile,
-     profiles, [pid IN [sp.id] + [pair IN aliases | pair[1]] WHERE pid IS NOT NULL] AS owners
+     profiles, [pid IN [sp.id] + [pair IN aliases | pair[1]] WHERE pid IS NOT NULL] AS owners,
+     create AND cp.id IS NULL AND size(blocked) = 0 AND size(aliases) = size($urns) AS usual
+// step 5: choose the first of $plans whose condition the state just read meets:
+//   'always'       the caller's plan for a state an earlier round read and locked;
+//   'all_created'  every event is new (a profile-less batch binds them all);
+//   'unowned'      every event is new and nothing named belongs to a profile: a new visitor;
+//   'one_owner'    every event is new and one profile, locked in step 2, owns every alias named and the
+//                  session, if the session is not new: a returning visitor, in a session seen before or a
+//                  new one. The plan's profile is that one.
+// `usual` (above) is what the last two share: the members were created, no profile id is claimed, nothing
+// is blocked and every alias named exists. Plans other than 'always' are the caller's guesses at the usual
+// states, so that most requests are one round trip; with none chosen the statement has only read, and the
+// caller goes on with the state.
 WITH *, [candidate IN $plans WHERE
   candidate.when = 'always'
   OR (candidate.when = 'all_created' AND all_created)
-  OR (candidate.when = 'unowned' AND create AND session_profile IS NULL AND claimed_profile IS NULL
-      AND size(blocked) = 0 AND size(aliases) = size($urns) AND all(pair IN aliases WHERE pair[1] IS NULL))
-  OR (candidate.when = 'one_owner' AND create AND owners[0] IN locked AND claimed_profile IS NULL
-      AND size(blocked) = 0 AND size(aliases) = size($urns) AND all(pid IN owners WHERE pid = owners[0])
-      AND all(pair IN aliases WHERE pair[1] IS NOT NULL))
+  OR (candidate.when = 'unowned' AND usual AND session_profile IS NULL
+      AND all(pair IN aliases WHERE pair[1] IS NULL))
+  OR (candidate.when = 'one_owner' AND usual AND owners[0] IN locked
+      AND all(pid IN owners WHERE pid = owners[0]) AND all(pair IN aliases WHERE pair[1] IS NOT NULL))
 ][0] AS plan
 WITH *, coalesce(plan.profile_id, CASE WHEN plan.when = 'one_owner' THEN owners[0] END) AS profile_id
+// step 6: carry the chosen plan out.
+// step 6a: the session: created if new (a profile-less batch's; the same ON CREATE as step 3), its first/last
+// seen widened to this batch's event times, profile_less cleared once a batch binds it to a profile. 6a and
+// 6b lock first, a throwaway property write, so the values compared are the committed ones, never a stale
+// read that would lose a concurrent update. Members this request created, their created_at being its $now,
+// already hold its times and are skipped.
 CALL (plan) {
   UNWIND CASE WHEN plan.session IS NULL THEN [] ELSE [plan.session] END AS ns
   MERGE (s:Session {id: ns.id})
@@ -159,6 +207,7 @@ CALL (plan) {
     s.last_seen = CASE WHEN datetime(ns.last_seen) > s.last_seen THEN datetime(ns.last_seen) ELSE s.last_seen END,
     s.profile_less = s.profile_less AND ns.profile_less
 }
+// step 6b: the aliases' first/last seen widened.
 CALL (plan) {
   UNWIND coalesce(plan.touch_aliases, []) AS al
   MATCH (a:Alias {urn: al.urn})
@@ -170,11 +219,13 @@ CALL (plan) {
     a.first_seen = CASE WHEN datetime(al.first_seen) < a.first_seen THEN datetime(al.first_seen) ELSE a.first_seen END,
     a.last_seen = CASE WHEN datetime(al.last_seen) > a.last_seen THEN datetime(al.last_seen) ELSE a.last_seen END
 }
+// step 6c: a new profile and its id handle, when the plan has no survivor.
 CALL (plan) {
   UNWIND CASE WHEN plan.new_profile_id IS NULL THEN [] ELSE [plan.new_profile_id] END AS new_id
   CREATE (p:Profile {id: new_id, created_at: datetime($now), size: 1})
   CREATE (:ProfileId {id: new_id, profile_id: new_id, created_at: datetime($now)})-[:BELONGS_TO]->(p)
 }
+// step 6d: members with no profile yet (the session, aliases seen for the first time) bound to the profile.
 CALL (plan, profile_id) {
   OPTIONAL MATCH (p:Profile {id: profile_id})
   WITH p WHERE p IS NOT NULL
@@ -196,6 +247,9 @@ CALL (plan, profile_id) {
   }
   SET p.size = p.size + attached_aliases + attached_sessions
 }
+// step 6e: the evidence that holds the component together, kept so it can be explained and re-derived: the
+// anchor (the session, or the profile id handle when no session is stored) saw these aliases and claims;
+// refused links under their own type, so they never join components.
 OPTIONAL MATCH (session:Session {id: plan.session_id})
 OPTIONAL MATCH (handle:ProfileId {id: profile_id})
 WITH *, coalesce(session, handle) AS anchor
@@ -221,6 +275,8 @@ CALL (plan, profile_id, anchor) {
       ON CREATE SET r.created_at = datetime($now)
   }
 }
+// step 6f: the events this batch created ($bind_events, the same whichever plan is chosen) bound to the
+// anchor and to the aliases each carried.
 CALL (plan, anchor) {
   UNWIND CASE WHEN plan IS NULL THEN [] ELSE $bind_events END AS ev
   MATCH (e:Event {id: ev.id})
@@ -238,6 +294,9 @@ CALL (plan, anchor) {
     CREATE (e)-[:REFUSED_ALIAS]->(a)
   }
 }
+// step 6g: audit events (profile-merged, merge-refused) on the id handle they are about; never bound to a
+// session, so no behavioural count sees them. Each also points at the aliases it names (NAMES), so erasing
+// the profile that holds one of them erases the record too (the same writes as record_system_events).
 CALL (plan) {
   UNWIND plan.system_events AS ev
   MATCH (h:ProfileId {id: ev.about_id})
@@ -253,5 +312,6 @@ CALL (plan) {
     CREATE (e)-[:NAMES]->(a)
   }
 }
+// The state read (step 4) and the plan carried out (steps 5 and 6), if any.
 RETURN stored, locked, create AS created, session_profile, aliases, blocked, claimed_profile, profiles,
        plan.when AS committed, profile_id AS committed_profile

@@ -1,6 +1,9 @@
-// Audit: profile-merged and merge-refused events. They hang off the profile id handle they are about, so they
-// move with it on later merges, and they are never bound to a session, so no behavioural count sees them.
-// Each points at the aliases it names (NAMES), so erasing the profile that holds one erases the record too.
+// Audit: system events (profile-split, alias-blocked, ...). They hang off the profile id handle they are
+// about, so they move with it on later merges, and they are never bound to a session, so no behavioural
+// count sees them. Each points at the aliases it names (NAMES), so erasing the profile that holds one erases
+// the record too.
+// The records come from app/services/identity_writes.system_event; ingestion writes its own in
+// cypher/ingest_round.cypher (step 6g, the same writes with $now as ISO text): keep the two alike.
 UNWIND $events AS ev
 MATCH (h:ProfileId {id: ev.about_id})
 CREATE (e:Event:SystemEvent {
