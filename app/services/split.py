@@ -14,11 +14,10 @@ from typing import Any
 import msgspec
 from neo4j import AsyncManagedTransaction
 
+from app.services.identity_writes import MAX_LOCK_ROUNDS, SystemEvent, system_event
 from app.services.read import Ref
 from app.store.repository import GraphRepository
 from graph_model.components import plan_split
-
-_json = msgspec.json.Encoder()
 
 
 class SplitResult(msgspec.Struct):
@@ -51,7 +50,7 @@ class SplitService:
     ) -> tuple[bool, str | None]:
         """Lock the profile the alias or session belongs to, re-reading until it stays put."""
         locked: set[str] = set()
-        for _ in range(8):
+        for _ in range(MAX_LOCK_ROUNDS):
             rows = await self._repo.rows(tx, query, **params)
             if not rows:
                 return False, None
@@ -101,7 +100,7 @@ class SplitService:
             {m["key"]: _sortable(m["created_at"]) for m in members if m["kind"] == "profile_id"},
         )
         new_ids: list[str] = []
-        audit: list[dict[str, Any]] = []
+        audit: list[SystemEvent] = []
         for group in plan.groups:
             by_kind: dict[str, list[str]] = {"session": [], "alias": [], "profile_id": []}
             for key in sorted(group.members):
@@ -133,28 +132,15 @@ class SplitService:
                 "sessions": len(by_kind["session"]),
                 "aliases": by_kind["alias"],
             }
+            names_urns = sorted({urn, *by_kind["alias"]})
             for about in (profile_id, new_id):
-                audit.append(
-                    {
-                        "id": str(uuid.uuid4()),
-                        "type": "profile-split",
-                        "about_id": about,
-                        "linking_event_id": None,
-                        "names_urns": sorted({urn, *by_kind["alias"]}),
-                        "properties_json": _json.encode(details).decode(),
-                    }
-                )
+                audit.append(system_event("profile-split", about, details, names_urns=names_urns))
         if reason == "alias-blocked":
-            audit.append(
-                {
-                    "id": str(uuid.uuid4()),
-                    "type": "alias-blocked",
-                    "about_id": profile_id,
-                    "linking_event_id": None,
-                    "names_urns": [urn],
-                    "properties_json": _json.encode({"profile_id": profile_id, "alias": urn}).decode(),
-                }
-            )
+            blocked = {"profile_id": profile_id, "alias": urn}
+            audit.append(system_event("alias-blocked", profile_id, blocked, names_urns=[urn]))
         if audit:
-            await self._repo.record_system_events(tx, events=audit, source_id="idgraph", now=now)
+            # `now` as a datetime here: record_system_events stores $now as it comes.
+            await self._repo.record_system_events(
+                tx, events=msgspec.to_builtins(audit), source_id="idgraph", now=now
+            )
         return new_ids

@@ -1,0 +1,56 @@
+"""What the two writers that move members between profiles share: ingestion and split.
+
+- How long they chase a moving profile. Both lock the profiles a read names (`cypher/ingest_lock_profiles`,
+  `cypher/ingest_round` step 2), read again, and lock what the new read names, until a read names only
+  profiles already locked. Each further round means a merge committed in between and moved the members;
+  after `MAX_LOCK_ROUNDS` of them the writer gives up.
+- The audit record of what they changed: a system event about a profile id handle, stored by
+  `cypher/ingest_round` (step 6g) or `cypher/record_system_events`, never bound to a session.
+
+Pure: no I/O, only ids and JSON.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import msgspec
+
+MAX_LOCK_ROUNDS = 8
+
+SystemEventType = Literal["profile-merged", "merge-refused", "profile-split", "alias-blocked"]
+
+_json = msgspec.json.Encoder()
+
+
+class SystemEvent(msgspec.Struct, frozen=True):
+    """One entry of the statements' system events, field for field (`msgspec.to_builtins` makes it the map
+    the driver sends)."""
+
+    id: str
+    type: SystemEventType
+    about_id: str | None  # the profile id whose handle the record hangs off
+    names_urns: list[str]  # the aliases it names: erasing the profile that holds one erases the record
+    linking_event_id: str | None  # the event that brought the change, if one did
+    properties_json: str  # the details, as JSON text
+
+
+def system_event(
+    type: SystemEventType,
+    about_id: str | None,
+    details: Mapping[str, Any],
+    *,
+    names_urns: list[str],
+    linking_event_id: str | None = None,
+) -> SystemEvent:
+    """A new system event (a fresh id) of `type` about `about_id`, with `details` as its properties."""
+    return SystemEvent(
+        id=str(uuid.uuid4()),
+        type=type,
+        about_id=about_id,
+        names_urns=names_urns,
+        linking_event_id=linking_event_id,
+        properties_json=_json.encode(details).decode(),
+    )
