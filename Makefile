@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run test fuzz lint install java neo4j-jars neo4j-start neo4j-stop clean explorer-assets browser
+.PHONY: run test test-unit fuzz lint install java neo4j-jars neo4j-start neo4j-stop clean explorer-assets browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,20 +34,26 @@ $(EXPLORER_VENDOR): explorer/package.json explorer/package-lock.json
 
 explorer-assets: $(EXPLORER_VENDOR)
 
-# Debian's Chromium for the explorer's browser test (apt, as root); without it that one test is skipped.
+# Debian's Chromium for the explorer's browser tests (apt, as root); without it those tests are skipped,
+# and under CI=true (.ci/run) the run fails instead.
 browser:
 	@scripts/ensure-chromium.sh
 
 run: neo4j-jars explorer-assets
 	$(BIN)/idgraph serve
 
+# Everything: tests/unit, then tests/api and tests/system against a real Neo4j the suite starts itself.
 test: neo4j-jars explorer-assets browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Only tests/unit: no Neo4j, no Java, no browser; seconds.
+test-unit: install
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
 # The schema-driven fuzz tests with many more cases than `make test` runs (FUZZ_EXAMPLES per operation).
 FUZZ_EXAMPLES ?= 500
 fuzz: neo4j-jars
-	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_fuzz.py -s $(PYTEST_ARGS)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/system/test_fuzz.py -s $(PYTEST_ARGS)
 
 # ruff, mypy, and the import contracts of pyproject.toml ([tool.importlinter]: dependencies point inward).
 lint: install

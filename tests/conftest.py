@@ -1,5 +1,9 @@
-"""One real Neo4j per test run, found in this order: NEO4J_URI, a Docker daemon (testcontainers), the local
-embedded launcher. If none can be had the run fails: integration tests are never skipped.
+"""Fixtures for the whole suite.
+
+tests/unit needs none of the Neo4j ones (tests/unit/conftest.py refuses a unit test that asks for one);
+tests/api and tests/system share one real Neo4j per test run, found in this order: NEO4J_URI, a Docker daemon
+(testcontainers), the local embedded launcher. If none can be had the run fails: integration tests are never
+skipped. Shared plain functions and constants live in tests/helpers.py.
 """
 
 from __future__ import annotations
@@ -7,8 +11,6 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,16 +18,19 @@ from litestar.testing import TestClient
 
 from app.main import create_app
 from app.settings import load_settings
+from tests.helpers import ADMIN, ADMIN_TOKEN, LiveServer, Neo4jServer, serve_app
 
-ADMIN_TOKEN = "test-admin-token-" + uuid.uuid4().hex
+
+def pytest_report_header(config: pytest.Config) -> str:
+    uri = os.environ.get("NEO4J_URI", "(unset)")
+    return f"idgraph tests: Neo4j from NEO4J_URI={uri}, else a Docker daemon, else the embedded launcher"
 
 
-@dataclass(frozen=True)
-class Neo4jServer:
-    uri: str
-    user: str | None
-    password: str | None
-    how: str
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Whatever needs the shared Neo4j is marked `integration`, so `-m "not integration"` leaves it out."""
+    for item in items:
+        if "neo4j_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.integration)
 
 
 def _docker_answers() -> bool:
@@ -83,9 +88,16 @@ def client(settings_env: dict[str, str]) -> Iterator[TestClient[Any]]:
         yield test_client
 
 
+@pytest.fixture(scope="session")
+def live_server(settings_env: dict[str, str]) -> Iterator[LiveServer]:
+    """The app under the real ASGI server (uvicorn) on a free port, for clients that speak real HTTP."""
+    with serve_app(settings_env) as server:
+        yield server
+
+
 @pytest.fixture
 def admin() -> dict[str, str]:
-    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    return dict(ADMIN)
 
 
 @pytest.fixture
@@ -97,29 +109,6 @@ def source_id(client: TestClient[Any], admin: dict[str, str]) -> str:
     return sid
 
 
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-def metric_value(text: str, name: str, **labels: str) -> float:
-    """The sum of the samples of metric `name` with these labels in a Prometheus text exposition."""
-    total = 0.0
-    for line in text.splitlines():
-        if not line.startswith(name + "{") and not line.startswith(name + " "):
-            continue
-        if all(f'{k}="{v}"' in line for k, v in labels.items()):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
-
-
-def pytest_report_header(config: pytest.Config) -> str:
-    uri = os.environ.get("NEO4J_URI", "(unset)")
-    return f"idgraph tests: Neo4j from NEO4J_URI={uri}, else a Docker daemon, else the embedded launcher"
-
-
-__all__ = ["ADMIN_TOKEN", "Neo4jServer", "Path", "unique"]
-
-
 @pytest.fixture(scope="session")
 def graph(neo4j_server: Neo4jServer, client: TestClient[Any]) -> Iterator[Any]:
     """A plain synchronous driver, for tests that look at the graph itself (after the app made the schema)."""
@@ -128,40 +117,3 @@ def graph(neo4j_server: Neo4jServer, client: TestClient[Any]) -> Iterator[Any]:
     auth = (neo4j_server.user, neo4j_server.password) if neo4j_server.password else None
     with neo4j.GraphDatabase.driver(neo4j_server.uri, auth=auth) as driver:
         yield driver
-
-
-@dataclass
-class LiveServer:
-    url: str
-    admin: dict[str, str]
-
-
-@pytest.fixture(scope="session")
-def live_server(settings_env: dict[str, str]) -> Iterator[LiveServer]:
-    """The app under the real ASGI server (uvicorn) on a free port, for clients that speak real HTTP."""
-    import socket
-    import threading
-    import time
-
-    import uvicorn
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    app = create_app(load_settings(settings_env))
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="live-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the live server did not start")
-        time.sleep(0.05)
-    try:
-        yield LiveServer(f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {ADMIN_TOKEN}"})
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)

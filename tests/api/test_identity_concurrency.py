@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import LiveServer
+from tests.helpers import LiveServer
 
 
 class UnionFind:

@@ -6,30 +6,9 @@ from typing import Any
 
 from litestar.testing import TestClient
 
-from tests.conftest import unique
+from tests.helpers import send, unique
 
 Client = TestClient[Any]
-
-
-def send(
-    client: Client,
-    source_id: str,
-    session_id: str,
-    aliases: list[str] | None = None,
-    events: list[dict[str, Any]] | None = None,
-    profile_id: str | None = None,
-) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "source": {"id": source_id},
-        "session": {"id": session_id},
-        "events": events if events is not None else [{"type": "page-view"}],
-        "aliases": aliases or [],
-    }
-    if profile_id:
-        body["profile"] = {"id": profile_id}
-    r = client.post("/track", json=body)
-    assert r.status_code == 200, r.text
-    return r.json()  # type: ignore[no-any-return]
 
 
 def test_merge_over_customer_id_limit_is_refused_and_recorded(

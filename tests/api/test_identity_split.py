@@ -6,8 +6,7 @@ from typing import Any
 
 from litestar.testing import TestClient
 
-from tests.conftest import unique
-from tests.test_identity_engine import send
+from tests.helpers import send, unique
 
 Client = TestClient[Any]
 

@@ -10,8 +10,7 @@ from typing import Any
 
 from litestar.testing import TestClient
 
-from tests.appserver import serve
-from tests.conftest import unique
+from tests.helpers import serve_app, unique
 
 
 def _track(source_id: str, **extra: Any) -> dict[str, Any]:
@@ -79,8 +78,8 @@ def test_aliases_per_request_422(client: TestClient[Any], source_id: str) -> Non
 
 def test_slow_body_gets_408(settings_env: dict[str, str], tmp_path: Path) -> None:
     env = {**settings_env, "IDGRAPH_BODY_READ_TIMEOUT_SECONDS": "1", "IDGRAPH_DATA_DIR": str(tmp_path)}
-    with serve(env, timeout_keep_alive=5) as url:
-        port = int(url.rsplit(":", 1)[1])
+    with serve_app(env, timeout_keep_alive=5) as server:
+        port = int(server.url.rsplit(":", 1)[1])
         with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
             sock.sendall(
                 b"POST /track HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"

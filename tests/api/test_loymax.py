@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar.testing import TestClient
 
-from tests.conftest import unique
+from tests.helpers import unique
 
 Client = TestClient[Any]
 

@@ -13,7 +13,7 @@ from litestar.testing import TestClient
 from app import cli
 from app.main import create_app
 from app.settings import load_settings
-from tests.conftest import unique
+from tests.helpers import unique
 
 Client = TestClient[Any]
 
@@ -123,10 +123,3 @@ def test_periodic_task_purges_in_process(settings_env: dict[str, str], admin: di
         while client.get(f"/sessions/{session_id}", headers=admin).status_code != 404:
             assert time.monotonic() < deadline, "the periodic purge did not run"
             time.sleep(0.5)
-
-
-def test_settings_validate_the_purge_interval() -> None:
-    assert load_settings({}).purge_interval_seconds == 3600
-    assert load_settings({"IDGRAPH_PURGE_INTERVAL_SECONDS": "0"}).purge_interval_seconds == 0
-    with pytest.raises(ValueError):
-        load_settings({"IDGRAPH_PURGE_INTERVAL_SECONDS": "-1"})

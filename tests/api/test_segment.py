@@ -11,7 +11,7 @@ import httpx
 from litestar.testing import TestClient
 from segment.analytics import Client as SegmentClient
 
-from tests.conftest import LiveServer, unique
+from tests.helpers import LiveServer, unique
 
 Client = TestClient[Any]
 

@@ -1,4 +1,5 @@
-"""Write transactions with BEGIN pipelined: one round trip fewer per request, same all-or-nothing commit."""
+"""Write transactions with BEGIN pipelined (GraphRepository.write_unit_pipelined) against the real Neo4j:
+one round trip fewer per request, same all-or-nothing commit."""
 
 from __future__ import annotations
 
@@ -6,32 +7,13 @@ import asyncio
 import logging
 import re
 import uuid
-from typing import Any
 
 import pytest
-from neo4j import AsyncGraphDatabase, AsyncManagedTransaction
+from neo4j import AsyncManagedTransaction
 
-from app.store.driver import execute_write_pipelined
-from tests.conftest import Neo4jServer
-
-
-def _driver(server: Neo4jServer) -> Any:
-    auth = (server.user, server.password) if server.password else None
-    return AsyncGraphDatabase.driver(server.uri, auth=auth)
-
-
-def test_the_pinned_driver_still_has_the_pipelining_switch() -> None:
-    """execute_write_pipelined falls back to a plain execute_write without it: an upgrade would lose the
-    round trip silently."""
-
-    async def check() -> bool:
-        driver = AsyncGraphDatabase.driver("bolt://127.0.0.1:1")
-        try:
-            return hasattr(driver.session(), "_pipelined_begin")
-        finally:
-            await driver.close()
-
-    assert asyncio.run(check())
+from app.store.catalog import catalog
+from app.store.repository import GraphRepository
+from tests.helpers import Neo4jServer, async_driver
 
 
 def test_begin_goes_out_with_the_first_statement(
@@ -44,11 +26,11 @@ def test_begin_goes_out_with_the_first_statement(
         return int(record["one"])
 
     async def run() -> int:
-        driver = _driver(neo4j_server)
+        driver = async_driver(neo4j_server)
         try:
             await driver.verify_connectivity()  # HELLO and routing out of the log's way
             caplog.clear()
-            return await execute_write_pipelined(driver, "neo4j", work)
+            return await GraphRepository(driver, catalog(), "neo4j").write_unit_pipelined(work)
         finally:
             await driver.close()
 
@@ -75,11 +57,12 @@ def test_a_failing_work_function_writes_nothing(neo4j_server: Neo4jServer) -> No
         await tx.run("CREATE (:PipelinedProbe {tag: $tag, n: 2})", tag=tag + "-ok")
 
     async def run() -> list[str]:
-        driver = _driver(neo4j_server)
+        driver = async_driver(neo4j_server)
+        store = GraphRepository(driver, catalog(), "neo4j")
         try:
             with pytest.raises(ValueError):
-                await execute_write_pipelined(driver, "neo4j", half_then_fail)
-            await execute_write_pipelined(driver, "neo4j", both)
+                await store.write_unit_pipelined(half_then_fail)
+            await store.write_unit_pipelined(both)
             records, _, _ = await driver.execute_query(
                 "MATCH (p:PipelinedProbe) WHERE p.tag STARTS WITH $tag RETURN p.tag AS tag", tag=tag
             )

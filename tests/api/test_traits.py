@@ -14,12 +14,12 @@ from typing import Any
 
 import msgspec
 import neo4j
-import pytest
 from litestar.testing import TestClient
 
-from app.store.catalog import catalog
 from app.services.traits import TraitsVerifier
-from tests.conftest import Neo4jServer, unique
+from app.store.catalog import catalog
+from app.store.repository import GraphRepository
+from tests.helpers import Neo4jServer, async_driver, unique
 
 Client = TestClient[Any]
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
@@ -73,10 +73,9 @@ def profile(client: Client, admin: dict[str, str], profile_id: str) -> dict[str,
 
 def verify(server: Neo4jServer, profile_ids: list[str]) -> Any:
     async def run() -> Any:
-        auth = (server.user, server.password) if server.password else None
-        driver = neo4j.AsyncGraphDatabase.driver(server.uri, auth=auth)
+        driver = async_driver(server)
         try:
-            return await TraitsVerifier(driver, catalog(), "neo4j").verify(profile_ids)
+            return await TraitsVerifier(GraphRepository(driver, catalog(), "neo4j")).verify(profile_ids)
         finally:
             await driver.close()
 
@@ -444,15 +443,3 @@ def test_traits_verify_lists_a_stale_event(
     assert report.mismatched == 1
     assert set(report.mismatches[0].differences) == {"device"}
     assert report.mismatches[0].differences["device"]["api"]["os"] == "BeOS"
-
-
-@pytest.mark.parametrize("mode", ["truncate", "drop"])
-def test_ip_mode_setting(mode: str) -> None:
-    from app.settings import SettingsError, load_settings
-
-    assert load_settings({"IDGRAPH_IP_MODE": mode}).ip_mode == mode
-    with pytest.raises(SettingsError):
-        load_settings({"IDGRAPH_IP_MODE": "keep"})
-    with pytest.raises(SettingsError):
-        load_settings({"IDGRAPH_IP_MODE": "hash"})
-    assert load_settings({"IDGRAPH_IP_MODE": "hash", "IDGRAPH_IP_HASH_KEY": "s"}).ip_mode == "hash"

@@ -2,7 +2,8 @@
 
 The browser tests seed a merged profile through the HTTP API of the live server, sign in, search an email and
 read what Cytoscape rendered from `window.cy`. Without Chromium (or the playwright package) those tests are
-skipped with the reason printed (`-ra`); the header checks run everywhere.
+skipped with the reason printed (`-ra`), except under CI=true, where they fail: CI must not pass without
+having driven the browser. The header checks run everywhere.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pytest
 from litestar.testing import TestClient
 
 from app.explorer import missing_vendor_files
-from tests.conftest import LiveServer, unique
+from tests.helpers import LiveServer, unique
 
 CHROMIUM = os.environ.get("IDGRAPH_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -65,14 +66,22 @@ def test_vendor_library_is_built() -> None:
 
 
 # ------------------------------------------------------------------------------------- the browser
+def _no_browser(reason: str) -> None:
+    """Skip the browser tests, or fail them in CI (CI=true), where a skipped browser test hides a broken
+    install step."""
+    if os.environ.get("CI", "").lower() in ("true", "1"):
+        pytest.fail(f"CI=true and {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as exc:
-        pytest.skip(f"the playwright package is not installed ({exc}); `pip install -e '.[dev]'`")
+        _no_browser(f"the playwright package is not installed ({exc}); `pip install -e '.[dev]'`")
     if not Path(CHROMIUM).exists():
-        pytest.skip(
+        _no_browser(
             f"no Chromium at {CHROMIUM}: `make test` installs Debian's chromium package when run as root "
             "(scripts/ensure-chromium.sh); or set IDGRAPH_CHROMIUM to a Chromium binary"
         )
@@ -181,7 +190,6 @@ def merged_profile(live_server: LiveServer) -> Iterator[dict[str, Any]]:
 
 
 def _token(live: LiveServer) -> str:
-    # From the fixture, not tests.conftest.ADMIN_TOKEN: pytest imports conftest as its own module.
     return live.admin["Authorization"].removeprefix("Bearer ")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -12,15 +11,7 @@ from pathlib import Path
 import neo4j
 
 from app import neo4j_local
-
-
-def _java_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and stat.read_text().split()[2] != "Z"
+from tests.helpers import java_alive
 
 
 def test_restart_keeps_data_and_stop_leaves_no_process(tmp_path: Path) -> None:
@@ -32,7 +23,7 @@ def test_restart_keeps_data_and_stop_leaves_no_process(tmp_path: Path) -> None:
         assert neo4j_local.status(data_dir) is not None
     finally:
         first.stop()
-    assert not _java_alive(first.pid)
+    assert not java_alive(first.pid)
     assert neo4j_local.status(data_dir) is None
 
     second = neo4j_local.start(data_dir, heap="512m", page_cache="64m")
@@ -42,7 +33,7 @@ def test_restart_keeps_data_and_stop_leaves_no_process(tmp_path: Path) -> None:
         assert [r["name"] for r in records] == ["kept"]
     finally:
         second.stop()
-    assert not _java_alive(second.pid)
+    assert not java_alive(second.pid)
 
 
 def test_neo4j_exits_when_its_python_parent_is_killed(tmp_path: Path) -> None:
@@ -59,11 +50,11 @@ def test_neo4j_exits_when_its_python_parent_is_killed(tmp_path: Path) -> None:
     try:
         assert parent.stdout is not None
         jvm_pid = int(parent.stdout.readline())
-        assert _java_alive(jvm_pid)
+        assert java_alive(jvm_pid)
     finally:
         parent.send_signal(signal.SIGKILL)
         parent.wait()
     deadline = time.monotonic() + 60
-    while _java_alive(jvm_pid) and time.monotonic() < deadline:
+    while java_alive(jvm_pid) and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert not _java_alive(jvm_pid), "Neo4j outlived the process that started it"
+    assert not java_alive(jvm_pid), "Neo4j outlived the process that started it"

@@ -17,8 +17,7 @@ import httpx
 import neo4j
 
 from app import neo4j_local
-from tests.appserver import serve
-from tests.conftest import ADMIN_TOKEN
+from tests.helpers import ADMIN, ADMIN_TOKEN, serve_app
 
 CLIENTS = 4
 EVENTS_PER_CLIENT = 40
@@ -86,13 +85,13 @@ def test_neo4j_outage_then_recovery(tmp_path: Path) -> None:
         "IDGRAPH_LOG_LEVEL": "WARNING",
         "IDGRAPH_PURGE_INTERVAL_SECONDS": "0",
     }
-    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     stats = Stats()
     progress = [0]
     source = "outage-" + uuid.uuid4().hex[:6]
     try:
-        with serve(env) as url:
-            r = httpx.post(f"{url}/sources", json={"id": source, "name": "outage"}, headers=admin, timeout=60)
+        with serve_app(env) as server:
+            url = server.url
+            r = httpx.post(f"{url}/sources", json={"id": source, "name": "outage"}, headers=ADMIN, timeout=60)
             assert r.status_code == 201, r.text
             threads = [
                 threading.Thread(target=_client, args=(url, source, EVENTS_PER_CLIENT, stats, progress))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from app import neo4j_local
-from tests.test_neo4j_local import _java_alive
+from tests.helpers import java_alive
 
 
 def _request(url: str, body: dict[str, Any] | None = None, token: str | None = None) -> tuple[int, Any]:
@@ -88,7 +88,7 @@ def test_serve_starts_neo4j_keeps_data_and_stops_it(tmp_path: Path) -> None:
         assert jvm is not None
     finally:
         _stop(proc)
-    assert not _java_alive(jvm["pid"]), "stopping the service left its Neo4j running"
+    assert not java_alive(jvm["pid"]), "stopping the service left its Neo4j running"
 
     proc = _serve(tmp_path, port)
     try:

@@ -1,0 +1,1 @@
+"""The app against the shared Neo4j: in-process (TestClient), on a port, and the CLI."""
