@@ -25,6 +25,9 @@ class GraphNode(msgspec.Struct, omit_defaults=True):
     type: str | None = None  # the URN type of an alias; the event type of an event
     first_seen: datetime | None = None
     last_seen: datetime | None = None
+    # An alias marked shared (a weak alias that took part in a refused join): it keeps its links and makes no
+    # new ones. Only present, as true, on such aliases.
+    shared: bool = False
 
 
 class GraphEdge(msgspec.Struct):
@@ -94,7 +97,13 @@ class ExplainService(ReadQueries):
             by_element[m["element_id"]] = nid
             nodes.append(
                 GraphNode(
-                    nid, m["kind"], m["key"], m["type"], native(m["first_seen"]), native(m["last_seen"])
+                    nid,
+                    m["kind"],
+                    m["key"],
+                    m["type"],
+                    native(m["first_seen"]),
+                    native(m["last_seen"]),
+                    shared=bool(m["shared"]),
                 )
             )
             edges.append(GraphEdge(nid, profile_node, "BELONGS_TO"))

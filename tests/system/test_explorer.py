@@ -20,7 +20,7 @@ import pytest
 from litestar.testing import TestClient
 
 from app.explorer import missing_vendor_files
-from tests.helpers import LiveServer, unique
+from tests.helpers import REPO, LiveServer, unique
 
 CHROMIUM = os.environ.get("IDGRAPH_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -35,7 +35,7 @@ CHROMIUM_ARGS = [
 ]
 # The committed screenshot is refreshed on request only (IDGRAPH_UPDATE_SCREENSHOT=1), so a test run leaves
 # the work tree clean; otherwise the picture goes to the test's temporary directory.
-DOCS_SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "explorer.png"
+DOCS_SCREENSHOT = REPO / "docs" / "explorer.png"
 
 
 # ------------------------------------------------------------------------------------- no browser needed
@@ -374,4 +374,179 @@ def test_explorer_truncates_a_large_component_without_freezing(
     assert time.monotonic() - t0 < 2
     assert elapsed < 30, f"search and layout of {shown} nodes took {elapsed:.1f}s"
     print(f"explorer: {shown} nodes searched, fetched and laid out in {elapsed:.2f}s")
+    assert not problems.messages, problems.messages
+
+
+# ------------------------------------------------------------------------------------- merge suggestions
+@pytest.fixture
+def suggested_pair(live_server: LiveServer) -> Iterator[dict[str, Any]]:
+    """Two profiles a refused link connects (identity rules v2): session 1 holds a device id and an email;
+    session 2 the same device id and a second email alone, which starts a second profile and makes the
+    device id shared."""
+    with httpx.Client(base_url=live_server.url, timeout=30) as http:
+        source = "src-" + uuid.uuid4().hex[:12]
+        assert http.post(
+            "/sources", json={"id": source, "name": "suggestions"}, headers=live_server.admin
+        ).is_success
+        tag = uuid.uuid4().hex[:8]
+        device, email_a, email_b = (
+            f"urn:device_id:kiosk-{tag}",
+            f"urn:email:a.{tag}@x.io",
+            f"urn:email:b.{tag}@x.io",
+        )
+        s1, s2 = unique("sess-a"), unique("sess-b")
+        for session, email in ((s1, email_a), (s2, email_b)):
+            _track(
+                http,
+                {
+                    "source": {"id": source},
+                    "session": {"id": session},
+                    "events": [{"type": "page-view"}],
+                    "aliases": [device, email],
+                },
+            )
+        first, second = (_owner(http, live_server.admin, urn) for urn in (email_a, email_b))
+        assert first != second
+        assert http.get(f"/aliases/{device}", headers=live_server.admin).json()["shared"] is True
+        yield {
+            "device": device,
+            "emails": (email_a, email_b),
+            "sessions": (s1, s2),
+            "first": first,
+            "second": second,
+            "http": http,
+            "admin": live_server.admin,
+            "url": live_server.url,
+            "token": _token(live_server),
+        }
+
+
+def _owner(http: httpx.Client, admin: dict[str, str], urn: str) -> str:
+    r = http.get(f"/aliases/{urn}", headers=admin)
+    assert r.status_code == 200, r.text
+    owner: str = r.json()["profile"]["id"]
+    return owner
+
+
+def _suggested_pairs(p: dict[str, Any], profile_id: str) -> list[set[str]]:
+    r = p["http"].get("/merge-suggestions", params={"profile_id": profile_id}, headers=p["admin"])
+    assert r.status_code == 200, r.text
+    return [{s["profile_a"], s["profile_b"]} for s in r.json()["items"]]
+
+
+def test_explorer_marks_a_shared_alias_and_merges_a_suggested_profile(
+    page: tuple[Any, PageProblems], suggested_pair: dict[str, Any], tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    tab, problems = page
+    p = suggested_pair
+    first, second = p["first"], p["second"]
+    email_a, email_b = p["emails"]
+    device = f"alias:{p['device']}"
+
+    _sign_in(tab, p["url"], p["token"])
+    tab.wait_for_selector("#search", state="visible")
+    _search(tab, email_a, first)
+
+    # The shared device id is drawn with a dashed ring; the email is not; the legend says what that means.
+    drawn = tab.evaluate(
+        """(ids) => ids.map(id => { const n = window.cy.getElementById(id);
+            return {shared: n.hasClass('shared'), border: n.style('border-style')}; })""",
+        [device, f"alias:{email_a}"],
+    )
+    assert drawn == [{"shared": True, "border": "dashed"}, {"shared": False, "border": "solid"}]
+    assert "shared alias" in tab.locator("#legend").inner_text()
+    # ... and its details carry a "shared" tag.
+    _click_node(tab, device)
+    expect(tab.locator("#selection .badge.shared")).to_have_text("shared")
+    expect(tab.locator("#selection")).to_contain_text(p["device"])
+
+    # The suggestion names the other profile, the linking alias, the refusals and when.
+    expect(tab.locator(f'#suggestions[data-loaded="{first}"]')).to_have_count(1)
+    rows = tab.locator("#suggestions li.suggestion")
+    expect(rows).to_have_count(1)
+    row = tab.locator(f'#suggestions li.suggestion[data-other="{second}"]')
+    expect(row.locator("button.profile-link")).to_have_text(second)
+    expect(row.locator("code.urn")).to_have_text([p["device"]])
+    expect(row).to_contain_text("1 refused link")
+    expect(row).to_contain_text("last seen 20")
+    expect(tab.locator("#suggestion-count")).to_have_text("(1)")
+    expect(tab.locator("#suggestions-box")).to_have_attribute("open", "")
+
+    # Merge asks for a reason first; a blank one is refused on the page (nothing is sent).
+    row.locator("button.merge").click()
+    reason = row.locator("input.reason")
+    expect(reason).to_be_visible()
+    tab.screenshot(path=str(tmp_path / "suggestion.png"))
+    reason.fill("   ")
+    row.locator("button.confirm-merge").click()
+    expect(tab.locator("#status.error")).to_contain_text("needs a reason")
+    assert _owner(p["http"], p["admin"], email_a) != _owner(p["http"], p["admin"], email_b)
+
+    reason.fill("same person: one device, confirmed by phone")
+    row.locator("button.confirm-merge").click()
+    expect(tab.locator("#status")).to_contain_text("Merged profile", timeout=30_000)
+
+    # Through the API: both emails are one profile, and its audit has the manual merge with the reason.
+    survivor = _owner(p["http"], p["admin"], email_a)
+    assert _owner(p["http"], p["admin"], email_b) == survivor
+    assert survivor in (first, second)
+    audit = p["http"].get(f"/profiles/{survivor}/merges", headers=p["admin"]).json()["items"]
+    manual = [e for e in audit if e["type"] == "profile-merged" and e["properties"].get("manual")]
+    assert len(manual) == 1, audit
+    assert manual[0]["properties"]["reason"] == "same person: one device, confirmed by phone"
+    assert {first, second} not in _suggested_pairs(p, survivor)
+
+    # The page shows the survivor: both halves, the manual merge, and no suggestion left.
+    tab.wait_for_selector(f'#graph[data-loaded="{survivor}"]')
+    merged_away = second if survivor == first else first
+    expect(tab.locator("#merged-ids")).to_contain_text(merged_away)
+    expect(tab.locator("#suggestions li.suggestion")).to_have_count(0)
+    expect(tab.locator("#suggestions li.none")).to_have_count(1)
+    expect(tab.locator('#audit li[data-type="profile-merged"]')).to_have_count(1)
+    nodes = set(tab.evaluate("window.cy.nodes().map(n => n.id())"))
+    assert {f"alias:{email_a}", f"alias:{email_b}", device} <= nodes
+    merge_links = tab.evaluate(
+        "window.cy.edges('.MERGED_WITH').map(e => [e.data('source'), e.data('target')])"
+    )
+    assert [set(link) for link in merge_links] == [{f"profile_id:{first}", f"profile_id:{second}"}]
+    assert tab.evaluate("(id) => window.cy.getElementById(id).hasClass('shared')", device)
+    tab.screenshot(path=str(tmp_path / "merged.png"))
+    assert not problems.messages, problems.messages
+
+
+def test_explorer_opens_the_suggested_profile_and_dismisses_the_suggestion(
+    page: tuple[Any, PageProblems], suggested_pair: dict[str, Any]
+) -> None:
+    from playwright.sync_api import expect
+
+    tab, problems = page
+    p = suggested_pair
+    first, second = p["first"], p["second"]
+
+    _sign_in(tab, p["url"], p["token"])
+    tab.wait_for_selector("#search", state="visible")
+    _search(tab, p["emails"][1], second)
+    # The other profile of a suggestion opens with a click.
+    row = tab.locator(f'#suggestions li.suggestion[data-other="{first}"]')
+    row.locator("button.profile-link").click()
+    tab.wait_for_selector(f'#graph[data-loaded="{first}"]')
+    expect(tab.locator("#search")).to_have_value(first)
+
+    row = tab.locator(f'#suggestions li.suggestion[data-other="{second}"]')
+    row.locator("button.dismiss").click()
+    expect(tab.locator("#status")).to_contain_text("Dismissed")
+    expect(tab.locator("#suggestions li.suggestion")).to_have_count(0)
+    expect(tab.locator("#suggestion-count")).to_have_text("(none)")
+    expect(tab.locator("#suggestions li.none")).to_have_count(1)
+    # Dismissed for good, and nothing merged.
+    assert {first, second} not in _suggested_pairs(p, first)
+    assert {first, second} not in _suggested_pairs(p, second)
+    assert _owner(p["http"], p["admin"], p["emails"][0]) == first
+    assert _owner(p["http"], p["admin"], p["emails"][1]) == second
+    # Shown again, the profile lists no suggestion, and the section is folded.
+    _search(tab, p["emails"][1], second)
+    expect(tab.locator("#suggestions li.none")).to_have_count(1)
+    expect(tab.locator("#suggestions-box")).not_to_have_attribute("open", "")
     assert not problems.messages, problems.messages

@@ -1,4 +1,5 @@
-/* idgraph explorer: search a component, draw it with Cytoscape.js, explain why two aliases are linked.
+/* idgraph explorer: search a component, draw it with Cytoscape.js, explain why two aliases are linked, and
+ * act on the profile's merge suggestions (merge with a reason, or dismiss).
  *
  * Everything shown comes from the admin query API with the token from sessionStorage as a bearer header.
  * Data is put into the page with textContent only (aliases and event properties are user input).
@@ -11,6 +12,7 @@
   const MAX_LIMIT = 2000; // the most a #limit= in the address may ask for
   const COSE_MAX_NODES = 150; // above this, a concentric layout (linear time) instead of the force layout
   const EVENT_PAGES = 10; // pages of /profiles/{id}/events read when listing one session's events
+  const SUGGESTION_LIMIT = 50; // suggestions listed for one profile; the panel says when there are more
   const ALIAS_TYPES = ['email', 'phone', 'customer_id', 'user_id', 'anonymous_id', 'device_id'];
 
   const $ = (id) => document.getElementById(id);
@@ -68,15 +70,21 @@
   // A URN goes in the path (/aliases/{urn:path}); keep ':' readable, escape everything else that matters.
   const encUrn = (urn) => enc(urn).replace(/%3A/gi, ':').replace(/%40/g, '@');
 
-  async function api(path, token) {
+  // GET by default; `write` ({method, body}) for the few calls that change something (body sent as JSON).
+  async function api(path, token, write) {
     const bearer = token || sessionStorage.getItem(TOKEN_KEY);
+    const headers = { Authorization: 'Bearer ' + bearer, Accept: 'application/json' };
+    const init = { headers, credentials: 'omit', cache: 'no-store' };
+    if (write) {
+      init.method = write.method;
+      if (write.body !== undefined) {
+        headers['Content-Type'] = 'application/json';
+        init.body = JSON.stringify(write.body);
+      }
+    }
     let response;
     try {
-      response = await fetch(path, {
-        headers: { Authorization: 'Bearer ' + bearer, Accept: 'application/json' },
-        credentials: 'omit',
-        cache: 'no-store',
-      });
+      response = await fetch(path, init);
     } catch (err) {
       throw new ApiError(0, 'the server did not answer (' + err.message + ')');
     }
@@ -85,12 +93,16 @@
       try {
         const body = await response.json();
         detail = body.detail || body.title || detail;
+        const fields = (body.errors || []).map((e) => [e.path, e.message].filter(Boolean).join(' ')).filter(Boolean);
+        if (fields.length) detail += ' (' + fields.join('; ') + ')';
       } catch (_) { /* not JSON */ }
       if (response.status === 401 && !token) signOut('The token was refused; sign in again.');
       throw new ApiError(response.status, detail);
     }
+    if (response.status === 204) return null;
     return response.json();
   }
+  const apiWrite = (method, path, body) => api(path, null, { method, body });
 
   // ---------------------------------------------------------------- sign-in
   function signedIn() {
@@ -167,12 +179,15 @@
     { selector: 'node.t-anonymous_id', style: { 'background-color': '#8c8c8c' } },
     { selector: 'node.t-device_id', style: { 'background-color': '#8c564b' } },
     { selector: 'node.t-other', style: { 'background-color': '#17becf' } },
+    // A shared alias (a weak id seen with different people, such as a kiosk's device id): a dashed ring.
+    { selector: 'node.shared', style: { width: 22, height: 22, 'border-width': 2.5, 'border-style': 'dashed', 'border-color': '#d62728' } },
     { selector: 'edge', style: { width: 1.5, 'line-color': '#98a2b3', 'curve-style': 'straight', opacity: 0.9 } },
     { selector: 'edge.BELONGS_TO', style: { width: 1, 'line-color': '#c9ced6', 'line-style': 'dashed', opacity: 0.6 } },
     { selector: 'edge.HAS_ALIAS', style: { width: 2, 'line-color': '#6b7686' } },
     { selector: 'edge.CLAIMED', style: { 'line-color': '#9467bd', 'line-style': 'dotted' } },
     { selector: 'edge.REFUSED_ALIAS', style: { width: 2, 'line-color': '#d62728', 'line-style': 'dashed' } },
     { selector: 'edge.BOUND_TO', style: { width: 1, 'line-color': '#d5d9e0' } },
+    { selector: 'edge.MERGED_WITH', style: { width: 3, 'line-color': '#1b6e20' } }, // an operator's manual merge
     { selector: 'node.picked', style: { 'border-width': 3, 'border-color': '#2458d3' } },
     { selector: 'node:selected', style: { 'border-width': 3, 'border-color': '#2458d3' } },
     { selector: '.faded', style: { opacity: 0.15 } },
@@ -231,10 +246,12 @@
       if (n.kind === 'alias') {
         type = type || urnType(n.label || rawId(n.id));
         classes.push('t-' + aliasBucket(type));
+        if (n.shared) classes.push('shared');
       }
       elements.push({
         group: 'nodes',
-        data: { id: n.id, kind: n.kind, type: type, label: nodeLabel(n), full: n.label || rawId(n.id) },
+        data: { id: n.id, kind: n.kind, type: type, label: nodeLabel(n), full: n.label || rawId(n.id),
+          shared: Boolean(n.shared) },
         classes: classes.join(' '),
       });
     }
@@ -371,7 +388,8 @@
     }
   }
 
-  async function search(query) {
+  // `note`: what the status line says once the profile is shown (it is cleared otherwise).
+  async function search(query, note) {
     query = (query || '').trim();
     if (!query) return;
     const seq = ++state.loadSeq;
@@ -381,7 +399,7 @@
       const found = await resolve(query);
       if (seq !== state.loadSeq) return;
       history.replaceState(null, '', '#q=' + enc(query) + (state.limit !== GRAPH_LIMIT ? '&limit=' + state.limit : ''));
-      await loadProfile(found.profileId, found.focus, seq);
+      await loadProfile(found.profileId, found.focus, seq, note);
     } catch (err) {
       if (seq === state.loadSeq && err.status !== 401) status(err.message, true);
     } finally {
@@ -389,19 +407,28 @@
     }
   }
 
-  async function loadProfile(profileId, focus, seq) {
+  // Open a profile (or anything the search box takes) as if it had been searched.
+  function openProfile(id, note) {
+    $('search').value = id;
+    return search(id, note);
+  }
+
+  async function loadProfile(profileId, focus, seq, note) {
     status('Loading profile ' + profileId + ' …');
     const profile = await api('/profiles/' + enc(profileId));
     const pid = profile.id; // a merged-away id answers with the survivor
-    const [graph, merges] = await Promise.allSettled([
+    // Everything the side panel shows is asked for at once and drawn in one go, so nothing moves under a click.
+    const [graph, merges, suggestions] = await Promise.allSettled([
       api('/profiles/' + enc(pid) + '/graph?events=false&limit=' + state.limit),
       api('/profiles/' + enc(pid) + '/merges'),
+      api('/merge-suggestions?limit=' + SUGGESTION_LIMIT + '&profile_id=' + enc(pid)),
     ]);
     if (seq !== state.loadSeq) return;
     state.profile = profile;
     state.graph = graph.status === 'fulfilled' ? graph.value : null;
     state.pick = [];
     renderProfile(profile);
+    renderSuggestions(suggestions, pid);
     renderTraits(profile.traits || {});
     renderAudit(merges);
     renderWhyOptions(profile, state.graph);
@@ -415,11 +442,11 @@
       drawGraph(state.graph);
       const target = state.cy && focus ? state.cy.getElementById(focus) : null;
       if (target && target.nonempty()) target.select();
-      status('');
+      status(note || '');
     } else {
       if (state.cy) state.cy.elements().remove();
       $('truncated').hidden = true;
-      status('Could not load the graph: ' + graph.reason.message, true);
+      status('Could not load the graph: ' + graph.reason.message + (note ? ' — ' + note : ''), true);
     }
     $('graph').dataset.loaded = pid;
   }
@@ -468,6 +495,117 @@
         el('span', { class: 'muted small', text: fmtTime(item.time) }),
         props ? el('div', { class: 'props', text: props }) : null));
     }
+  }
+
+  // ---------------------------------------------------------------- merge suggestions
+  function renderSuggestions(result, pid) {
+    const list = clear($('suggestions'));
+    if (result.status !== 'fulfilled') {
+      $('suggestion-count').textContent = '';
+      list.append(el('li', { class: 'error', text: 'suggestions unavailable: ' + result.reason.message }));
+      $('suggestions-box').open = true;
+      list.dataset.loaded = pid;
+      return;
+    }
+    const items = result.value.items || [];
+    // Open when there is something to decide (set here, as the panel is drawn, never later under a click).
+    $('suggestions-box').open = items.length > 0;
+    for (const suggestion of items) list.append(suggestionRow(suggestion, pid));
+    if (result.value.next_cursor) {
+      list.append(el('li', { class: 'muted small more', text: 'only the first ' + items.length + ' are listed' }));
+    }
+    updateSuggestionCount();
+    list.dataset.loaded = pid;
+  }
+
+  function updateSuggestionCount() {
+    const list = $('suggestions');
+    const rows = list.querySelectorAll('li.suggestion').length;
+    $('suggestion-count').textContent = rows ? '(' + rows + (list.querySelector('li.more') ? '+' : '') + ')' : '(none)';
+    const none = list.querySelector('li.none');
+    if (!rows && !none) list.prepend(el('li', { class: 'muted none', text: 'none' }));
+    if (rows && none) none.remove();
+  }
+
+  function suggestionRow(suggestion, pid) {
+    const other = suggestion.profile_a === pid ? suggestion.profile_b : suggestion.profile_a;
+    const refusals = suggestion.refusals || 0;
+    const row = el('li', { class: 'suggestion', dataset: { other } });
+    const reason = el('input', {
+      type: 'text', class: 'reason', required: true, maxlength: 1000, spellcheck: 'false',
+      placeholder: 'Reason (required): why they are one person', 'aria-label': 'Reason for merging with ' + other,
+    });
+    const actions = el('div', { class: 'actions' });
+    const form = el('form', { class: 'merge-form', autocomplete: 'off', hidden: true },
+      reason,
+      el('div', { class: 'actions' },
+        el('button', { type: 'submit', class: 'confirm-merge', text: 'Merge' }),
+        el('button', { type: 'button', class: 'link cancel-merge', text: 'Cancel',
+          onclick: () => { form.hidden = true; actions.hidden = false; } })));
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      mergeWith(pid, other, reason, row);
+    });
+    actions.append(
+      el('button', { type: 'button', class: 'merge', text: 'Merge…', title: 'Merge this profile with ' + other,
+        onclick: () => { actions.hidden = true; form.hidden = false; reason.focus(); } }),
+      el('button', { type: 'button', class: 'link dismiss', text: 'Dismiss', title: 'Never suggest this pair again',
+        onclick: () => dismissSuggestion(pid, other, row) }));
+    row.append(
+      el('div', {}, 'with profile ',
+        el('button', { type: 'button', class: 'profile-link', text: other, title: 'Open profile ' + other,
+          onclick: () => openProfile(other) })),
+      el('div', { class: 'small' }, el('span', { class: 'muted', text: 'linking aliases: ' }),
+        ...(suggestion.aliases || []).flatMap((urn, i) => [i ? ', ' : '', el('code', { class: 'urn', text: urn })])),
+      el('div', { class: 'small muted' },
+        refusals + ' refused link' + (refusals === 1 ? '' : 's') + ' · last seen ' + fmtTime(suggestion.last_seen)),
+      actions, form);
+    return row;
+  }
+
+  function busy(row, on) {
+    for (const node of row.querySelectorAll('button, input')) node.disabled = on;
+    row.classList.toggle('busy', on);
+  }
+
+  async function mergeWith(pid, other, input, row) {
+    const reason = input.value.trim();
+    if (!reason) {
+      status('A merge needs a reason: say why the two profiles are one person.', true);
+      input.focus();
+      return;
+    }
+    busy(row, true);
+    delete $('graph').dataset.loaded; // set again once the surviving profile is shown
+    status('Merging profile ' + other + ' with ' + pid + ' …');
+    let merged;
+    try {
+      merged = await apiWrite('POST', '/profiles/' + enc(pid) + '/merge', { with: other, reason });
+    } catch (err) {
+      busy(row, false);
+      if (state.profile) $('graph').dataset.loaded = state.profile.id;
+      if (err.status !== 401) status('Merge failed: ' + err.message, true);
+      return;
+    }
+    const note = merged.merged_id
+      ? 'Merged profile ' + merged.merged_id + ' into ' + merged.survivor_id + ' (audit event ' + merged.audit_event_id + ').'
+      : 'Already one profile: ' + merged.survivor_id + '.';
+    await openProfile(merged.survivor_id, note);
+  }
+
+  async function dismissSuggestion(pid, other, row) {
+    busy(row, true);
+    try {
+      await apiWrite('DELETE', '/merge-suggestions/' + enc(pid) + '/' + enc(other));
+    } catch (err) {
+      busy(row, false);
+      if (err.status !== 401) status('Dismiss failed: ' + err.message, true);
+      return;
+    }
+    const stillShown = row.isConnected;
+    row.remove();
+    if (stillShown) updateSuggestionCount();
+    status('Dismissed: profile ' + other + ' will not be suggested with ' + pid + ' again.');
   }
 
   function aliasUrns(profile, graph) {
@@ -531,11 +669,18 @@
 
   async function showAlias(urn) {
     const box = resetSelection('Alias');
-    box.append(el('p', {}, el('code', { text: urn })));
+    const head = el('p', {}, el('code', { text: urn }));
+    box.append(head);
     try {
       const alias = await api('/aliases/' + encUrn(urn));
+      if (alias.shared) {
+        head.append(' ', el('span', { class: 'badge shared', text: 'shared' }));
+        box.append(el('p', { class: 'small muted', text: 'A weak id seen with different people (a kiosk, a family ' +
+          'tablet): it keeps the links it has and makes no new ones.' }));
+      }
       const dl = el('dl');
       for (const [k, v] of [['type', alias.type], ['value', alias.value], ['profile', alias.profile && alias.profile.id],
+        ['shared', alias.shared ? 'yes' : 'no'],
         ['first seen', fmtTime(alias.first_seen)], ['last seen', fmtTime(alias.last_seen)]]) {
         dl.append(el('dt', { text: k }), el('dd', { text: fmtValue(v) }));
       }
