@@ -76,10 +76,10 @@ clean:
 SOAK_MINUTES ?= 10
 .PHONY: soak
 soak: neo4j-jars
-	$(BIN)/python bench/soak.py --minutes $(SOAK_MINUTES)
+	$(BIN)/python -m bench.soak --minutes $(SOAK_MINUTES)
 
 # Every benchmark in one run (identity, traits, quality, ingest), each against its baseline in the same run;
 # writes bench/results/*.json, summary.json and summary.md.
 .PHONY: bench
 bench: neo4j-jars
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python -m bench.run_all
