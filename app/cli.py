@@ -1,5 +1,5 @@
 """`idgraph`: serve the API, manage the local Neo4j, register sources, import NDJSON events, purge expired
-anonymous data, verify computed traits, erase a profile.
+anonymous data, verify computed traits, erase a profile, re-derive identity (`identity rebuild`).
 
 `idgraph serve` uses NEO4J_URI when it is set; otherwise it starts the embedded Neo4j under IDGRAPH_DATA_DIR
 for as long as it runs, and stops it on the way out.
@@ -270,6 +270,51 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     return run_quietly(settings, lambda: _import(settings, args))
 
 
+def _progress_bar(stage: str, done: int, total: int) -> None:
+    """One line on stderr, rewritten in place: the stage and how far it is."""
+    width = 30
+    filled = width * done // total if total else width
+    end = "\n" if done >= total else ""
+    print(f"\r{stage:8} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end=end, file=sys.stderr)
+
+
+async def _identity_rebuild(settings: Settings, dry_run: bool) -> int:
+    async with connected_services(settings) as services:
+        report = await services.rebuild.rebuild(dry_run=dry_run, progress=_progress_bar)
+    print(msgspec.json.encode(report).decode())
+    print(
+        f"{report.units} units of evidence replayed: {report.change_sets} change sets, "
+        f"{len(report.profiles_split)} profiles split, {len(report.profiles_merged)} merged, "
+        f"{report.sessions_moved} sessions and {report.aliases_moved} aliases moved"
+        + (
+            " -- dry run, nothing written"
+            if dry_run
+            else f"; {report.applied} applied, {report.skipped} to rerun"
+        ),
+        file=sys.stderr,
+    )
+    return 1 if report.skipped else 0
+
+
+def cmd_identity_rebuild(settings: Settings, args: argparse.Namespace) -> int:
+    return run_quietly(settings, lambda: _identity_rebuild(settings, args.dry_run))
+
+
+def add_identity_commands(sub: Any) -> None:
+    """`idgraph identity <action>`: commands that re-derive identity. Each action is a parser of its own
+    under `actions`, with its own `func`."""
+    identity = sub.add_parser("identity", help="re-derive identity from what the graph recorded")
+    actions = identity.add_subparsers(dest="action", required=True)
+    rebuild = actions.add_parser(
+        "rebuild",
+        help="re-derive every profile from the recorded links under the current identity rules (audited,"
+        " while the API serves; safe to interrupt and run again); prints the changes as JSON (exit 1: some"
+        " moved meanwhile, run again)",
+    )
+    rebuild.add_argument("--dry-run", action="store_true", help="print what would change; write nothing")
+    rebuild.set_defaults(func=cmd_identity_rebuild)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="idgraph", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -338,6 +383,8 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--alias", help="the profile holding this URN (normalised first)")
     which.add_argument("--profile", help="the profile with this id (or any id merged into it)")
     erase.set_defaults(func=cmd_erase)
+
+    add_identity_commands(sub)
     return parser
 
 

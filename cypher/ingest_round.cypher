@@ -30,8 +30,9 @@
 //   $plans                [map]     steps 5 and 6 (Commit), each for the state its `when` names:
 //                                     when, session (a SessionDoc or null), session_id, touch_aliases
 //                                     (AliasDocs), new_profile_id, profile_id, attach_urns, linked_urns,
-//                                     refused_urns, claimed_ids, evidence_event_id, system_events (id, type,
-//                                     about_id, names_urns, linking_event_id, properties_json)
+//                                     refused_urns, claimed_ids, shared_urns, clock_ids, evidence_event_id,
+//                                     system_events (id, type, about_id, names_urns, linking_event_id,
+//                                     properties_json)
 //   $bind_events          [map]     step 6f (EventBinding): id, linked_urns, refused_urns; the same for every
 //                                   plan, so sent once
 //
@@ -41,9 +42,9 @@
 //   3. create the new session and aliases, once those locks are held;
 //   4. read the identity state: where the session, each alias and the claimed id belong now;
 //   5. choose the first plan whose condition that state meets;
-//   6. carry it out (a-g).
+//   6. carry it out (a-h).
 // It answers one row: stored, locked, created, session_profile, aliases, blocked, claimed_profile, profiles,
-// committed (the chosen plan's `when`, or null) and committed_profile (RoundRow in ingest_plan.py).
+// shared, session_aliases, committed (the chosen plan's `when`, or null) and committed_profile (RoundRow in ingest_plan.py).
 //
 // Repetitions kept, as Cypher cannot share them without changing what runs:
 // - the Session MERGE of step 3 and of step 6a, with the same ON CREATE SET (keep the two alike). Step 3
@@ -144,7 +145,14 @@ CALL () {
   UNWIND $urns AS urn
   MATCH (a:Alias {urn: urn})
   OPTIONAL MATCH (a)-[:BELONGS_TO]->(p:Profile)
-  RETURN collect([a.urn, p.id]) AS aliases, collect(CASE WHEN a.blocked THEN a.urn END) AS blocked
+  RETURN collect([a.urn, p.id]) AS aliases, collect(CASE WHEN a.blocked THEN a.urn END) AS blocked,
+         collect(CASE WHEN a.shared THEN a.urn END) AS shared
+}
+// the aliases the session already links in its profile: its own evidence for rule 2 of the identity rules
+CALL (sp) {
+  OPTIONAL MATCH (:Session {id: $session_id})-[:HAS_ALIAS]->(sa:Alias)
+  WHERE sa.profile_id = sp.id
+  RETURN collect(sa.urn) AS session_aliases
 }
 OPTIONAL MATCH (:ProfileId {id: $claimed_id})-[:BELONGS_TO]->(cp:Profile)
 CALL (sp, cp, aliases) {
@@ -158,9 +166,9 @@ CALL (sp, cp, aliases) {
   }
   RETURN collect({id: p.id, size: p.size, limited: limited}) AS profiles
 }
-WITH stored, locked, create, all_created, sp.id AS session_profile, aliases, blocked, cp.id AS claimed_profile,
-     profiles, [pid IN [sp.id] + [pair IN aliases | pair[1]] WHERE pid IS NOT NULL] AS owners,
-     create AND cp.id IS NULL AND size(blocked) = 0 AND size(aliases) = size($urns) AS usual
+WITH stored, locked, create, all_created, sp.id AS session_profile, aliases, blocked, shared, session_aliases,
+     cp.id AS claimed_profile, profiles, [pid IN [sp.id] + [pair IN aliases | pair[1]] WHERE pid IS NOT NULL] AS owners,
+     create AND cp.id IS NULL AND size(blocked) = 0 AND size(shared) = 0 AND size(aliases) = size($urns) AS usual
 // step 5: choose the first of $plans whose condition the state just read meets:
 //   'always'       the caller's plan for a state an earlier round read and locked;
 //   'all_created'  every event is new (a profile-less batch binds them all);
@@ -169,7 +177,7 @@ WITH stored, locked, create, all_created, sp.id AS session_profile, aliases, blo
 //                  session, if the session is not new: a returning visitor, in a session seen before or a
 //                  new one. The plan's profile is that one.
 // `usual` (above) is what the last two share: the members were created, no profile id is claimed, nothing
-// is blocked and every alias named exists. Plans other than 'always' are the caller's guesses at the usual
+// is blocked or shared and every alias named exists. Plans other than 'always' are the caller's guesses at the usual
 // states, so that most requests are one round trip; with none chosen the statement has only read, and the
 // caller goes on with the state.
 WITH *, [candidate IN $plans WHERE
@@ -247,6 +255,20 @@ CALL (plan, profile_id) {
   }
   SET p.size = p.size + attached_aliases + attached_sessions
 }
+// step 6d, clock: every profile this plan read and locked ($plans' clock_ids) and the one it committed to take
+// one stamp, greater than any of them held: a per-profile Lamport clock. Two requests that touch a common
+// profile are serialised by its lock, so the later one's stamp is greater; requests with no profile in common
+// commute. The stamp goes on the events bound (6f) as identity_seq: the order the graph recorded, which a
+// replay of the rules follows (no global counter, so no single hot spot).
+CALL (plan, profile_id) {
+  UNWIND CASE WHEN plan IS NULL OR profile_id IS NULL THEN [] ELSE coalesce(plan.clock_ids, []) + [profile_id] END AS pid
+  WITH DISTINCT pid
+  MATCH (n:Profile {id: pid})
+  WITH collect(n) AS touched
+  WITH touched, reduce(m = 0, x IN touched | CASE WHEN coalesce(x.clock, 0) > m THEN x.clock ELSE m END) + 1 AS next
+  FOREACH (x IN touched | SET x.clock = next)
+  RETURN CASE WHEN size(touched) = 0 THEN null ELSE next END AS stamp
+}
 // step 6e: the evidence that holds the component together, kept so it can be explained and re-derived: the
 // anchor (the session, or the profile id handle when no session is stored) saw these aliases and claims;
 // refused links under their own type, so they never join components.
@@ -277,9 +299,10 @@ CALL (plan, profile_id, anchor) {
 }
 // step 6f: the events this batch created ($bind_events, the same whichever plan is chosen) bound to the
 // anchor and to the aliases each carried.
-CALL (plan, anchor) {
+CALL (plan, anchor, stamp) {
   UNWIND CASE WHEN plan IS NULL THEN [] ELSE $bind_events END AS ev
   MATCH (e:Event {id: ev.id})
+  SET e.identity_seq = stamp
   FOREACH (_ IN CASE WHEN anchor IS NULL THEN [] ELSE [1] END |
     CREATE (e)-[:BOUND_TO]->(anchor))
   WITH e, ev
@@ -312,6 +335,13 @@ CALL (plan) {
     CREATE (e)-[:NAMES]->(a)
   }
 }
+// step 6h: weak aliases that took part in a join the identity rules refused (rule 2) are shared from now on:
+// they keep their links and make no new ones.
+CALL (plan) {
+  UNWIND coalesce(plan.shared_urns, []) AS urn
+  MATCH (a:Alias {urn: urn})
+  SET a.shared = true
+}
 // The state read (step 4) and the plan carried out (steps 5 and 6), if any.
-RETURN stored, locked, create AS created, session_profile, aliases, blocked, claimed_profile, profiles,
-       plan.when AS committed, profile_id AS committed_profile
+RETURN stored, locked, create AS created, session_profile, aliases, blocked, claimed_profile, profiles, shared,
+       session_aliases, plan.when AS committed, profile_id AS committed_profile

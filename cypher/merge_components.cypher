@@ -9,7 +9,9 @@ CALL (merged, survivor) {
   CREATE (m)-[:BELONGS_TO]->(survivor)
   SET m.profile_id = survivor.id
 }
-SET survivor.size = survivor.size + merged.size
+SET survivor.size = survivor.size + merged.size,
+    // the survivor's clock (ingest_round step 6d) covers the merged profile's history too
+    survivor.clock = CASE WHEN coalesce(merged.clock, 0) > coalesce(survivor.clock, 0) THEN merged.clock ELSE survivor.clock END
 WITH survivor, merged
 DETACH DELETE merged
 RETURN count(*) AS merged

@@ -46,6 +46,9 @@ class IngestBatch(msgspec.Struct, kw_only=True):
     received_at: datetime = msgspec.field(default_factory=lambda: datetime.now(UTC))
     # The client that sent the request (user agent, protected IP), set by the HTTP layer for enrichment.
     client: ClientInfo | None = None
+    # The client asserts that its aliases are one person (a Segment `alias` call links previousId with
+    # userId): the identity rules take it as strong evidence for every alias it names; limits still apply.
+    asserted: bool = False
 
     def all_aliases(self) -> list[AliasUrn]:
         seen: dict[AliasUrn, None] = dict.fromkeys(self.aliases)

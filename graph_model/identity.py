@@ -1,33 +1,53 @@
-"""Pure identity rules: which profiles a batch of evidence joins, and which joins merge protection refuses.
+"""Pure identity rules: which profiles one unit of evidence (a request: its session and its events) joins,
+and which links the rules refuse.
 
-The repository reads the current state (the session's profile, the profile of every alias, each profile's
-size and its aliases of limited types), asks `plan_identity` what to do, and carries the plan out. Keeping
-the decision here makes it testable without a database and keeps one rule for every dialect.
+The ingestion service reads the current state (the session's profile and the aliases it already links, the
+profile of every alias, each profile's size and its aliases of strong or limited types, which aliases are
+shared), asks `plan_identity` what to do, and carries the plan out. Keeping the decision here makes it
+testable without a database and keeps one rule for every dialect.
+
+The rules (API.md, Identity rules v2), with `IdentityRules` giving each alias type a strength, a limit and
+a priority:
+1. a profile that is not identified (holds no strong alias) joins another through any shared alias;
+2. two identified profiles join only through strong evidence: this unit carries a strong alias held by each
+   side. A strong value seen for the first time is a side of its own, so a new email that arrives with only
+   a device id of someone else's profile does not join that profile;
+3. a join that would exceed a limit is refused, the lower-priority side giving way;
+4. the session belongs to the profile of its highest-priority accepted evidence, or to a new profile: a
+   session whose profile is refused leaves it (with its events).
+A weak alias that took part in a refusal under (2) becomes *shared*: it keeps its links and makes no new
+ones.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
 
 import msgspec
 
+from graph_model.identity_rules import DEFAULTS, IdentityRules
 from graph_model.urn import AliasUrn
+
+RefusalRule = Literal["limit", "strong-evidence", "shared"]
 
 
 class ProfileFacts(msgspec.Struct, frozen=True):
     id: str
     size: int
-    # For each alias type that has a limit: the values of that type the profile already holds.
+    # For each alias type that is strong or has a limit: the values of that type the profile holds.
     limited: Mapping[str, frozenset[str]] = msgspec.field(default_factory=dict)
 
 
 class Refusal(msgspec.Struct, frozen=True):
-    """A link merge protection did not make: `alias` stays where it is (or gets a profile of its own)."""
+    """A link the rules did not make: `alias` stays where it is (or gets a profile of its own)."""
 
     alias: AliasUrn
-    profile_id: str | None  # the profile the alias already belongs to; None for an alias seen first here
-    alias_type: str  # the limited type that would have been exceeded
-    limit: int
+    profile_id: str | None  # the profile the alias belongs to; None for an alias seen first here
+    alias_type: str  # for a limit: the type that would have been exceeded; else the alias's type
+    limit: int | None
+    rule: RefusalRule = "limit"
 
 
 class IdentityPlan(msgspec.Struct, frozen=True):
@@ -35,42 +55,42 @@ class IdentityPlan(msgspec.Struct, frozen=True):
     survivor: str | None
     # Profiles merged into the survivor, smaller ones into the largest (union by size).
     merged: list[str]
-    # For each merged profile, the aliases of this batch (already held by a merged or surviving profile)
-    # that joined the group.
+    # For each merged profile, the aliases of this unit (already held by a profile of the group) that
+    # joined the group.
     linked_by: dict[str, list[AliasUrn]]
     # Aliases seen here for the first time that join the survivor.
     new_aliases: list[AliasUrn]
     refusals: list[Refusal]
+    # Weak aliases that took part in a refusal under rule 2: from now on they make no new links.
+    shared: list[AliasUrn] = msgspec.field(default_factory=list)
+    # The profile the session leaves because its evidence there was refused (it joins the survivor).
+    session_leaves: str | None = None
 
     @property
     def refused_aliases(self) -> set[AliasUrn]:
         return {r.alias for r in self.refusals}
 
 
-def _fits(
-    held: dict[str, set[str]], adding: Mapping[str, frozenset[str]], limits: Mapping[str, int]
-) -> str | None:
+@dataclass
+class _Side:
+    """One party to the unit's evidence: an existing profile, or an alias seen for the first time."""
+
+    profile_id: str | None
+    new_alias: AliasUrn | None
+    size: int
+    identified: bool
+    held: dict[str, set[str]]
+    evidence: set[AliasUrn] = field(default_factory=set)  # this unit's aliases on this side
+    anchors_session: bool = False
+
+
+def _exceeded(held: dict[str, set[str]], adding: dict[str, set[str]], rules: IdentityRules) -> str | None:
     """The first limited type the union would exceed, or None when it fits."""
-    for alias_type, values in adding.items():
-        limit = limits.get(alias_type)
-        if limit is not None and len(held.get(alias_type, set()) | values) > limit:
+    for alias_type in sorted(adding):
+        limit = rules.limit(alias_type)
+        if limit is not None and len(held.get(alias_type, set()) | adding[alias_type]) > limit:
             return alias_type
     return None
-
-
-# The order in which a batch's evidence claims the batch when merge protection makes a choice: a login id
-# outranks an email, an email a phone, any of those an identifier of another kind, and a device's anonymous id
-# comes last, since shared devices (a family tablet, a shop kiosk) are where wrong merges come from. When a
-# kiosk's anonymous id (in the first shopper's profile) arrives with the next shopper's customer id, the
-# customer id's side wins, takes the new email with it, and the kiosk's link is the one refused.
-ALIAS_PRIORITY: tuple[str, ...] = ("user_id", "customer_id", "email", "phone")
-DEVICE_ALIAS_TYPES: frozenset[str] = frozenset({"anonymous_id", "device_id"})
-
-
-def alias_rank(alias_type: str) -> int:
-    if alias_type in ALIAS_PRIORITY:
-        return ALIAS_PRIORITY.index(alias_type)
-    return len(ALIAS_PRIORITY) + (1 if alias_type in DEVICE_ALIAS_TYPES else 0)
 
 
 def plan_identity(
@@ -79,76 +99,105 @@ def plan_identity(
     claimed_profile: str | None,
     alias_profiles: Mapping[AliasUrn, str | None],
     profiles: Mapping[str, ProfileFacts],
-    limits: Mapping[str, int],
+    rules: IdentityRules = DEFAULTS,
+    session_aliases: Collection[AliasUrn] = (),
+    shared: Collection[AliasUrn] = (),
+    asserted: bool = False,
 ) -> IdentityPlan:
-    """Decide the merges for one batch of evidence.
+    """Decide the joins for one unit of evidence.
 
-    The session's own profile is the anchor: a refused link never moves a session out of it. Then the
-    claimed profile id, then the aliases by priority (`alias_rank`; the larger profile first within a rank):
-    an alias held by a profile brings that profile in, an alias seen for the first time comes itself, and
-    each joins if the group keeps every limited alias type within its limit. A refused new alias gets a
-    profile of its own (every alias belongs to exactly one profile); a refused profile keeps its members.
+    `alias_profiles`: the unit's aliases and the profile each belongs to (None: seen first here);
+    `session_aliases`: the aliases the session linked before (in its profile); `shared`: aliases marked
+    shared, which take part in no link; `asserted`: the client states that the unit's aliases are one
+    person (a Segment `alias` call), which is strong evidence for each side it names.
+    The sides are ordered by their best evidence (priority of the type, then the larger profile, then the
+    id); the first starts the group and each next one joins it when the rules allow, else it is refused.
     """
-    by_profile: dict[str, list[AliasUrn]] = {}
-    for alias, pid in alias_profiles.items():
-        if pid is not None:
-            by_profile.setdefault(pid, []).append(alias)
-
-    # Evidence in the order it claims the batch: (profile id, None) brings a profile, (None, alias) a new
-    # alias.
-    ordered: list[tuple[str | None, AliasUrn | None]] = []
-    for pid in (session_profile, claimed_profile):
-        if pid is not None and (pid, None) not in ordered:
-            ordered.append((pid, None))
-    aliases_by_rank = sorted(
-        alias_profiles.items(),
-        key=lambda item: (
-            alias_rank(item[0].type),
-            -profiles[item[1]].size if item[1] is not None else 0,
-            item[1] or "",
-            item[0],
-        ),
-    )
-    for alias, pid in aliases_by_rank:
-        step = (pid, None) if pid is not None else (None, alias)
-        if step not in ordered:
-            ordered.append(step)
-
-    group: list[str] = []
-    held: dict[str, set[str]] = {}
-    refused_profiles: set[str] = set()
-    accepted_new: list[AliasUrn] = []
     refusals: list[Refusal] = []
-    for pid, new_alias in ordered:
-        if pid is not None:
-            if pid in refused_profiles:
-                continue
-            facts = profiles[pid]
-            exceeded = _fits(held, facts.limited, limits) if group or accepted_new else None
-            if exceeded is None:
-                group.append(pid)
-                for alias_type, values in facts.limited.items():
-                    held.setdefault(alias_type, set()).update(values)
-            else:
-                refused_profiles.add(pid)
-                for alias in by_profile.get(pid, []):
-                    refusals.append(Refusal(alias, pid, exceeded, limits[exceeded]))
-        elif new_alias is not None:
-            adding = {new_alias.type: frozenset({new_alias.value})} if new_alias.type in limits else {}
-            exceeded = _fits(held, adding, limits)
-            if exceeded is None:
-                accepted_new.append(new_alias)
-                if adding:
-                    held.setdefault(new_alias.type, set()).add(new_alias.value)
-            else:
-                refusals.append(Refusal(new_alias, None, exceeded, limits[exceeded]))
+    sides: dict[str | AliasUrn, _Side] = {}
 
-    accepted_new.sort()
-    if not group:
-        return IdentityPlan(None, [], {}, accepted_new, refusals)
-    survivor = min(group, key=lambda pid: (-profiles[pid].size, pid))
-    merged = [pid for pid in group if pid != survivor]
-    # The evidence of this batch that joined them: its aliases already held by any profile of the group.
-    joining = sorted(alias for pid in group for alias in by_profile.get(pid, []))
+    def profile_side(pid: str) -> _Side:
+        side = sides.get(pid)
+        if side is None:
+            facts = profiles[pid]
+            held = {t: set(v) for t, v in facts.limited.items() if v}
+            identified = any(rules.is_strong(t) for t in held)
+            side = sides[pid] = _Side(pid, None, facts.size, identified, held)
+        return side
+
+    for alias, pid in sorted(alias_profiles.items()):
+        if alias in shared:
+            refusals.append(Refusal(alias, pid, alias.type, None, "shared"))
+        elif pid is not None:
+            profile_side(pid).evidence.add(alias)
+        else:
+            strong = rules.is_strong(alias.type)
+            own = {alias.type: {alias.value}} if strong or rules.limit(alias.type) is not None else {}
+            sides[alias] = _Side(None, alias, 0, strong, own, {alias})
+    if session_profile is not None:
+        side = profile_side(session_profile)
+        side.anchors_session = True
+        side.evidence |= {a for a in session_aliases if a not in shared}
+    if claimed_profile is not None:
+        profile_side(claimed_profile)
+
+    def order(side: _Side) -> tuple[tuple[int, str], int, int, int, str, str]:
+        # Best evidence first; at equal priority the session stays where it is (a second login id in a
+        # session does not carry it off), then the larger profile. Last, ties go by the evidence itself
+        # (its smallest URN), not by a profile id: ids are random, and the same evidence must be decided
+        # the same way whatever ids it met (a replay of the rules relies on it).
+        best = min((rules.rank(a.type) for a in side.evidence), default=(1 << 30, ""))
+        first_urn = min((str(a) for a in side.evidence), default="")
+        return (
+            best,
+            0 if side.anchors_session else 1,
+            -side.size,
+            0 if side.profile_id is not None else 1,
+            first_urn,
+            side.profile_id or "",
+        )
+
+    ordered = sorted(sides.values(), key=order)
+    group: list[_Side] = []
+    held: dict[str, set[str]] = {}
+    identified = strong_evidence = False
+    shared_now: set[AliasUrn] = set()
+    for side in ordered:
+        side_strong = (asserted and bool(side.evidence)) or any(
+            rules.is_strong(a.type) for a in side.evidence
+        )
+        if group and identified and side.identified and not (strong_evidence and side_strong):
+            # Rule 2: two identified parties and no strong alias of each in this unit.
+            for alias in sorted(side.evidence):
+                refusals.append(Refusal(alias, side.profile_id, alias.type, None, "strong-evidence"))
+            shared_now |= {a for a in side.evidence if not rules.is_strong(a.type)}
+            if not strong_evidence:  # the group's own evidence here is weak too: it took part as well
+                shared_now |= {a for s in group for a in s.evidence if not rules.is_strong(a.type)}
+            continue
+        exceeded = _exceeded(held, side.held, rules) if group else None
+        if exceeded is not None:
+            limit = rules.limit(exceeded)
+            for alias in sorted(side.evidence):
+                refusals.append(Refusal(alias, side.profile_id, exceeded, limit, "limit"))
+            continue
+        group.append(side)
+        for alias_type, values in side.held.items():
+            held.setdefault(alias_type, set()).update(values)
+        identified = identified or side.identified
+        strong_evidence = strong_evidence or side_strong
+
+    joined = [s for s in group if s.profile_id is not None]
+    new_aliases = sorted(s.new_alias for s in group if s.new_alias is not None)
+    session_leaves = None
+    if session_profile is not None and not any(s.profile_id == session_profile for s in joined):
+        session_leaves = session_profile
+    shared_list = sorted(shared_now)
+    if not joined:
+        return IdentityPlan(None, [], {}, new_aliases, refusals, shared_list, session_leaves)
+    survivor = min(joined, key=lambda s: (-s.size, s.profile_id or "")).profile_id
+    assert survivor is not None
+    merged = [s.profile_id for s in joined if s.profile_id != survivor and s.profile_id is not None]
+    # The evidence of this unit that joined them: its aliases already held by a profile of the group.
+    joining = sorted(a for s in joined for a in s.evidence if alias_profiles.get(a) is not None)
     linked_by = {pid: joining for pid in merged}
-    return IdentityPlan(survivor, merged, linked_by, accepted_new, refusals)
+    return IdentityPlan(survivor, merged, linked_by, new_aliases, refusals, shared_list, session_leaves)

@@ -198,6 +198,12 @@ def to_batches(
             trait_inputs=dict(message.traits) if message.type == "identify" else {},
         )
         batches.append(
-            IngestBatch(source_id=source_id, dialect="segment", events=[event], received_at=received_at)
+            IngestBatch(
+                source_id=source_id,
+                dialect="segment",
+                events=[event],
+                received_at=received_at,
+                asserted=message.type == "alias",
+            )
         )
     return batches

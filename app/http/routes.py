@@ -13,6 +13,7 @@ from app.http.explanations import ExplainController
 from app.http.health import health
 from app.http.identity import identity_rules
 from app.http.loymax import web_events
+from app.http.merges import MergeController
 from app.http.metrics import metrics_endpoint
 from app.http.repairs import SplitController
 from app.http.segment import segment_batch, segment_message
@@ -36,6 +37,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     QueryAndEraseController,
     ExplainController,
     SplitController,
+    MergeController,
     explorer_page,
     explorer_static(),
     metrics_endpoint,

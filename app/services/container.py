@@ -10,8 +10,10 @@ from neo4j import AsyncDriver
 from app.services.erase import EraseService
 from app.services.explain import ExplainService
 from app.services.ingestion import IngestionService
+from app.services.manual_merge import ManualMergeService
 from app.services.metered_ingestion import MeteredIngestion
 from app.services.read import ReadService
+from app.services.rebuild import RebuildService
 from app.services.retention import RetentionService
 from app.services.sources import SourceService
 from app.services.split import SplitService
@@ -36,21 +38,25 @@ class Services:
     erase: EraseService
     retention: RetentionService
     traits: TraitsVerifier
+    manual_merge: ManualMergeService
+    rebuild: RebuildService
 
     @classmethod
     def build(cls, settings: Settings, driver: AsyncDriver, queries: QueryCatalog | None = None) -> Services:
         store = GraphRepository(driver, queries or catalog(), settings.neo4j_database)
-        limits = settings.merge_limits.per_type
+        rules = settings.identity_rules
         return cls(
             settings=settings,
             store=store,
             sources=SourceService(store),
-            ingestion=MeteredIngestion(store, limits, max_aliases=settings.max_aliases_per_request),
-            bulk_ingestion=IngestionService(store, limits),
+            ingestion=MeteredIngestion(store, rules, max_aliases=settings.max_aliases_per_request),
+            bulk_ingestion=IngestionService(store, rules),
             read=ReadService(store),
             explain=ExplainService(store),
             split=SplitService(store),
             erase=EraseService(store),
             retention=RetentionService(store, settings.anonymous_retention_days),
             traits=TraitsVerifier(store),
+            manual_merge=ManualMergeService(store, settings.identity_rules),
+            rebuild=RebuildService(store, rules),
         )

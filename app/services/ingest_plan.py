@@ -22,7 +22,8 @@ from app.services.identity_writes import SystemEvent, system_event
 from graph_model.enrichment import ClientInfo, event_fields, stored_context
 from graph_model.events import CanonicalEvent, IngestBatch
 from graph_model.identity import IdentityPlan, ProfileFacts, plan_identity
-from graph_model.urn import AliasUrn
+from graph_model.identity_rules import IdentityRules
+from graph_model.urn import AliasUrn, parse_urn
 
 _json = msgspec.json.Encoder()
 
@@ -225,6 +226,8 @@ class Commit(msgspec.Struct, kw_only=True):
     linked_urns: list[str] = []  # evidence: the anchor saw these aliases
     refused_urns: list[str] = []  # evidence of links merge protection refused
     claimed_ids: list[str] = []  # id handles the anchor claims
+    shared_urns: list[str] = []  # weak aliases that took part in a refused join: marked shared
+    clock_ids: list[str] = []  # profiles read and locked: they take the request's stamp (step 6d, clock)
     evidence_event_id: str | None = None
     system_events: list[SystemEvent] = []
 
@@ -272,6 +275,8 @@ def identity_events(
         for m in merges
     ]
     for r in plan.refusals:
+        if r.rule == "shared":  # a shared alias links nothing by design: no refusal to audit each time
+            continue
         linking = next((row.id for row in fresh if r.alias in row.event.aliases), None)
         records.append(
             system_event(
@@ -283,6 +288,7 @@ def identity_events(
                     "alias_profile_id": r.profile_id,
                     "alias_type": r.alias_type,
                     "limit": r.limit,
+                    "rule": r.rule,
                     "linking_event_id": linking,
                 },
                 names_urns=[str(r.alias)],
@@ -303,6 +309,7 @@ def plan_commit(
     new_profile_id: str | None = None,
     claimed_known: bool = False,
     merges: list[MergeRecord] | None = None,
+    clock_ids: list[str] | None = None,
 ) -> Commit:
     """What carrying out `plan` writes besides the merges. Its `linked_urns` are the aliases the answer
     names. `claimed_known`: the claimed profile id exists, so the anchor claims it; a new profile's anchor
@@ -323,6 +330,8 @@ def plan_commit(
         linked_urns=sorted(doc.urn for doc in members.aliases if doc.alias not in refused),
         refused_urns=sorted(str(a) for a in refused),
         claimed_ids=[h for h in claims if h],
+        shared_urns=[str(a) for a in plan.shared],
+        clock_ids=sorted(clock_ids or []),
         evidence_event_id=fresh[0].id if fresh else None,
         system_events=identity_events(plan, profile_id, merges or [], fresh),
     )
@@ -343,7 +352,7 @@ _OWNER = "(the profile that owns them all)"
 
 
 def guesses(
-    batch: IngestBatch, members: Members, rows: list[EventRow], limits: Mapping[str, int]
+    batch: IngestBatch, members: Members, rows: list[EventRow], rules: IdentityRules
 ) -> dict[str, Commit]:
     """Plans, made by the same rules, for the states most requests find, by the state each is for, so that
     the first round can commit at once.
@@ -362,7 +371,7 @@ def guesses(
         claimed_profile=None,
         alias_profiles={doc.alias: None for doc in members.aliases},
         profiles={},
-        limits=limits,
+        rules=rules,
     )
     if not unowned.refusals:
         new_id = str(uuid.uuid4())
@@ -377,7 +386,7 @@ def guesses(
             claimed_profile=None,
             alias_profiles={doc.alias: _OWNER for doc in members.aliases},
             profiles={_OWNER: ProfileFacts(_OWNER, 1, {})},
-            limits=limits,
+            rules=rules,
         )
         # profile_id None: the statement takes the owner it read and locked.
         found["one_owner"] = plan_commit("one_owner", batch, returning, members, rows, profile_id=None)
@@ -509,6 +518,8 @@ class RoundRow(msgspec.Struct):
     blocked: list[str]
     claimed_profile: str | None
     profiles: list[ProfileRow]
+    shared: list[str]  # those of $urns that are shared: they make no new links
+    session_aliases: list[str]  # the aliases the session already links, in its profile
     committed: str | None  # the `when` of the plan carried out; None: none fitted
     committed_profile: str | None
 
@@ -521,6 +532,8 @@ class IdentityState(msgspec.Struct, frozen=True):
     claimed_profile: str | None
     blocked: frozenset[str]
     facts: dict[str, ProfileFacts]
+    shared: frozenset[str] = frozenset()
+    session_aliases: tuple[str, ...] = ()
 
     @property
     def named(self) -> set[str]:
@@ -537,6 +550,8 @@ def read_state(row: RoundRow) -> IdentityState:
         claimed_profile=row.claimed_profile,
         blocked=blocked,
         facts=profile_facts(row.profiles),
+        shared=frozenset(row.shared),
+        session_aliases=tuple(row.session_aliases),
     )
 
 
@@ -551,7 +566,9 @@ def profile_facts(rows: list[ProfileRow]) -> dict[str, ProfileFacts]:
     return facts
 
 
-def decide(state: IdentityState, members: Members, limits: Mapping[str, int]) -> IdentityPlan:
+def decide(
+    state: IdentityState, members: Members, rules: IdentityRules, *, asserted: bool = False
+) -> IdentityPlan:
     """The identity plan for the state the lock rounds settled on; `members` without the blocked aliases."""
     by_urn = {doc.urn: doc.alias for doc in members.aliases}
     return plan_identity(
@@ -559,5 +576,8 @@ def decide(state: IdentityState, members: Members, limits: Mapping[str, int]) ->
         claimed_profile=state.claimed_profile,
         alias_profiles={by_urn[urn]: pid for urn, pid in state.alias_profiles.items()},
         profiles=state.facts,
-        limits=limits,
+        rules=rules,
+        session_aliases=[parse_urn(urn) for urn in state.session_aliases],
+        shared={by_urn[urn] for urn in state.shared if urn in by_urn},
+        asserted=asserted,
     )

@@ -31,6 +31,7 @@ from app.services.ingest_plan import (
 )
 from app.store.repository import GraphRepository, Tx
 from graph_model.events import IngestBatch
+from graph_model.identity_rules import DEFAULTS, IdentityRules
 from graph_model.urn import AliasUrn
 
 __all__ = ["IngestResult", "IngestionService", "MergeRecord", "ProfilesKeptMoving"]
@@ -57,9 +58,11 @@ class IngestResult(msgspec.Struct):
 
 
 class IngestionService:
-    def __init__(self, repository: GraphRepository, merge_limits: dict[str, int]) -> None:
+    def __init__(self, repository: GraphRepository, rules: IdentityRules = DEFAULTS) -> None:
         self._repo = repository
-        self._limits = dict(merge_limits)
+        self._rules = rules
+        # The types whose values a profile's facts list: strong ones and limited ones (step 4 reads them).
+        self._held_types = rules.held_types()
 
     async def ingest(self, batch: IngestBatch) -> IngestResult:
         return (await self.ingest_many([batch]))[0]
@@ -110,11 +113,11 @@ class IngestionService:
         batch, rows = prepared.batch, prepared.rows
         now = datetime.now(UTC)
         session_id = batch.session_id if batch.save_session else None
-        limited_types = sorted(self._limits)
+        limited_types = self._held_types
         # The members as they are if every event is new, the usual case: then the first round can create
         # them itself (see cypher/ingest_round, step 3).
         members = plan_of.members(batch, session_id, rows, now)
-        guesses = plan_of.guesses(batch, members, rows, self._limits)
+        guesses = plan_of.guesses(batch, members, rows, self._rules)
 
         # 1. Deduplicate (only events this request creates go further), lock the profiles the evidence
         #    names, create the new members, read the identity state, and commit a guess that fits it.
@@ -149,7 +152,7 @@ class IngestionService:
         state = await self._lock_involved(tx, first, batch, members, limited_types, now)
         if state.blocked:  # blocked after the fact: seen, but never identity again
             members = members.without(state.blocked)
-        plan = plan_of.decide(state, members, self._limits)
+        plan = plan_of.decide(state, members, self._rules, asserted=batch.asserted)
 
         # 3. Carry the plan out: merges first (rare), then everything else in one statement.
         if plan.survivor is None:
@@ -159,6 +162,12 @@ class IngestionService:
         merges = plan_of.merge_records(plan, profile_id, fresh)
         if plan.merged:
             await self._repo.merge_components(tx, survivor_id=profile_id, merged_ids=sorted(plan.merged))
+        if plan.session_leaves is not None and session_id is not None:
+            # Its evidence there was refused: the session leaves with its events, and its links to the
+            # aliases it leaves behind become refused links (rule 4).
+            await self._repo.rows(
+                tx, "ingest_session_leave", session_id=session_id, profile_id=plan.session_leaves
+            )
         for refusal in plan.refusals:
             if refusal.profile_id is None:  # a new alias that may not join: it starts a profile of its own
                 await self._own_profile(tx, refusal.alias, batch.source_id, now)
@@ -172,6 +181,7 @@ class IngestionService:
             new_profile_id=new_profile_id,
             claimed_known=state.claimed_profile is not None,
             merges=merges,
+            clock_ids=sorted(state.named),
         )
         bind_events = plan_of.bindings(batch, fresh, plan.refused_aliases, members.alias_set())
         await self._commit(tx, batch.source_id, now, commit, bind_events)
@@ -195,7 +205,7 @@ class IngestionService:
         bind_events: list[EventBinding] | None = None,
     ) -> None:
         """Carry out a plan made for the state the lock rounds read: a round with no other step."""
-        params = plan_of.commit_round(source_id, commit, bind_events, now, sorted(self._limits))
+        params = plan_of.commit_round(source_id, commit, bind_events, now, self._held_types)
         row = await self._round(tx, params)
         assert row.committed == "always"
 

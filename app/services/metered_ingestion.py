@@ -14,6 +14,7 @@ from app.services.ingestion import IngestionService, IngestResult
 from app.store.repository import GraphRepository
 from graph_model.errors import invalid
 from graph_model.events import IngestBatch
+from graph_model.identity_rules import IdentityRules
 
 
 def check_aliases(batch: IngestBatch, limit: int) -> None:
@@ -28,11 +29,11 @@ class MeteredIngestion(IngestionService):
     def __init__(
         self,
         repository: GraphRepository,
-        merge_limits: dict[str, int],
+        rules: IdentityRules,
         *,
         max_aliases: int,
     ) -> None:
-        super().__init__(repository, merge_limits)
+        super().__init__(repository, rules)
         self._max_aliases = max_aliases
 
     async def ingest_many(self, batches: Sequence[IngestBatch]) -> list[IngestResult]:

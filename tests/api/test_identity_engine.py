@@ -30,19 +30,24 @@ def test_merge_over_customer_id_limit_is_refused_and_recorded(
         session,
         events=[{"type": "identify", "id": unique("ev"), "properties": {"customer_id": c2.split(":", 2)[2]}}],
     )
-    # The event stays in its session's profile; the two customers stay apart.
-    assert out["profile"]["id"] == a
+    # The two customers stay apart. The session goes with its highest-priority accepted alias, the customer
+    # id (rules v2, rule 4), taking its earlier events; the email it carried stays with customer a.
+    assert out["profile"]["id"] == b
     assert client.get(f"/aliases/{c2}", headers=admin).json()["profile"]["id"] == b
+    assert client.get(f"/aliases/{email}", headers=admin).json()["profile"]["id"] == a
     assert c2 not in client.get(f"/profiles/{a}", headers=admin).json()["aliases"]
+    assert client.get(f"/sessions/{session}", headers=admin).json()["event_count"] == 2
     event = client.get(f"/events/{out['events']['ids'][0]}", headers=admin).json()
-    assert event["profile"]["id"] == a and event["aliases"] == []  # the refused link is not identity evidence
-    audit = client.get(f"/profiles/{a}/merges", headers=admin).json()["items"]
+    assert event["profile"]["id"] == b and event["aliases"] == [c2]
+    audit = client.get(f"/profiles/{b}/merges", headers=admin).json()["items"]
     refused = [e for e in audit if e["type"] == "merge-refused"]
     assert len(refused) == 1
-    assert refused[0]["properties"]["alias"] == c2
-    assert refused[0]["properties"]["alias_profile_id"] == b
+    assert refused[0]["properties"]["alias"] == email  # the session's link to a's email: refused
+    assert refused[0]["properties"]["alias_profile_id"] == a
     assert refused[0]["properties"]["alias_type"] == "customer_id"
-    assert refused[0]["properties"]["linking_event_id"] == out["events"]["ids"][0]
+    assert refused[0]["properties"]["rule"] == "limit"
+    # The session's link to the email is refused evidence now: nothing joins a and b through it.
+    assert client.get("/paths", params={"from": email, "to": c2}, headers=admin).json()["connected"] is False
     # A brand-new second customer id in a profile that has one gets a profile of its own.
     c3 = f"urn:customer_id:{unique('c')}"
     send(client, source_id, session, [c3])

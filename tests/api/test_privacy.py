@@ -126,10 +126,11 @@ def test_erasure_takes_the_records_that_name_the_profile_elsewhere(
     # Bob's customer id typed in Ann's session: refused (one customer id per profile), recorded on Ann.
     refused = _identify(client, source_id, ann_session, customer_id=bob_id)
     assert refused["profile"]["id"] == ann
-    # Bea joins Ann over a shared kiosk, then the kiosk is blocked: Ann's audit records the split-off Bea.
+    # Bea, an anonymous visitor (her phone's id), joins Ann over a kiosk (a profile that is not identified
+    # joins through any alias), then the kiosk is blocked: Ann's audit records the split-off Bea.
     kiosk = f"urn:device_id:{unique('kiosk')}"
     send(client, source_id, ann_session, [kiosk])
-    bea = send(client, source_id, bea_session, [f"urn:email:{bea_mail}@x.io"])["profile"]["id"]
+    bea = send(client, source_id, bea_session, [f"urn:anonymous_id:{bea_mail}"])["profile"]["id"]
     assert send(client, source_id, bea_session, [kiosk])["profile"]["id"] == ann
     assert client.post(f"/aliases/{kiosk}/block", headers=admin).json()["split_into"] == [bea]
     audit = client.get(f"/profiles/{ann}/merges", headers=admin).json()["items"]

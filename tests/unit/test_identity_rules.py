@@ -8,6 +8,7 @@ import pytest
 
 from graph_model.events import parse_event_time
 from graph_model.identity import ProfileFacts, plan_identity
+from graph_model.identity_rules import V1
 from graph_model.pii import aliases_from_properties, is_blocked
 from graph_model.urn import AliasUrn, InvalidUrn, make_alias, parse_urn
 
@@ -106,7 +107,8 @@ def test_parse_event_time_rejects(raw: object) -> None:
 
 E1, E2 = make_alias("email", "a@x.io"), make_alias("email", "b@x.io")
 C1, C2 = make_alias("customer_id", "c1"), make_alias("customer_id", "c2")
-LIMITS = {"customer_id": 1, "user_id": 1}
+# The planner under the v1 rules (every type weak, one customer_id and one user_id per profile): union by
+# size, limits and priorities. The v2 rules have their own table in test_identity_rules_v2.py.
 
 
 def facts(pid: str, size: int, **limited: set[str]) -> ProfileFacts:
@@ -119,7 +121,7 @@ def test_plan_new_everything_creates_one_profile() -> None:
         claimed_profile=None,
         alias_profiles={E1: None, C1: None},
         profiles={},
-        limits=LIMITS,
+        rules=V1,
     )
     assert plan.survivor is None and plan.merged == [] and plan.refusals == []
     assert sorted(plan.new_aliases) == sorted([E1, C1])
@@ -131,7 +133,7 @@ def test_plan_merges_smaller_into_larger() -> None:
         claimed_profile=None,
         alias_profiles={E1: "p-big"},
         profiles={"p-small": facts("p-small", 2), "p-big": facts("p-big", 9)},
-        limits=LIMITS,
+        rules=V1,
     )
     assert plan.survivor == "p-big"
     assert plan.merged == ["p-small"]
@@ -144,7 +146,7 @@ def test_plan_ties_break_on_id() -> None:
         claimed_profile=None,
         alias_profiles={E1: "p-a"},
         profiles={"p-a": facts("p-a", 3), "p-b": facts("p-b", 3)},
-        limits=LIMITS,
+        rules=V1,
     )
     assert (plan.survivor, plan.merged, plan.linked_by) == ("p-a", ["p-b"], {"p-b": [E1]})
 
@@ -152,25 +154,41 @@ def test_plan_ties_break_on_id() -> None:
 def test_plan_refuses_merge_over_customer_id_limit_and_keeps_session_profile() -> None:
     plan = plan_identity(
         session_profile="p1",
+        session_aliases=[C1],
         claimed_profile=None,
         alias_profiles={C2: "p2", E1: None},
-        profiles={"p1": facts("p1", 3, customer_id={"c1"}), "p2": facts("p2", 50, customer_id={"c2"})},
-        limits=LIMITS,
+        profiles={"p1": facts("p1", 3, customer_id={"c1"}), "p2": facts("p2", 3, customer_id={"c2"})},
+        rules=V1,
     )
-    assert plan.survivor == "p1" and plan.merged == []
+    assert plan.survivor == "p1" and plan.merged == [] and plan.session_leaves is None
     assert plan.new_aliases == [E1]
     assert [(r.alias, r.profile_id, r.alias_type, r.limit) for r in plan.refusals] == [
         (C2, "p2", "customer_id", 1)
     ]
 
 
-def test_plan_refuses_second_new_customer_id() -> None:
+def test_plan_session_follows_its_highest_priority_accepted_alias_when_its_profile_is_refused() -> None:
+    # Rule 4: the session's own profile has no evidence in this unit; the customer id that arrives is held
+    # by a larger profile whose limit refuses the session's: the session leaves it.
     plan = plan_identity(
         session_profile="p1",
         claimed_profile=None,
+        alias_profiles={C2: "p2", E1: None},
+        profiles={"p1": facts("p1", 3, customer_id={"c1"}), "p2": facts("p2", 50, customer_id={"c2"})},
+        rules=V1,
+    )
+    assert plan.survivor == "p2" and plan.merged == [] and plan.new_aliases == [E1]
+    assert plan.session_leaves == "p1"
+
+
+def test_plan_refuses_second_new_customer_id() -> None:
+    plan = plan_identity(
+        session_profile="p1",
+        session_aliases=[C1],
+        claimed_profile=None,
         alias_profiles={C2: None},
         profiles={"p1": facts("p1", 1, customer_id={"c1"})},
-        limits=LIMITS,
+        rules=V1,
     )
     assert plan.survivor == "p1" and plan.new_aliases == []
     assert [(r.alias, r.profile_id) for r in plan.refusals] == [(C2, None)]
@@ -182,7 +200,7 @@ def test_plan_same_customer_id_is_no_conflict() -> None:
         claimed_profile=None,
         alias_profiles={C1: "p2"},
         profiles={"p1": facts("p1", 1, customer_id={"c1"}), "p2": facts("p2", 1, customer_id={"c1"})},
-        limits=LIMITS,
+        rules=V1,
     )
     assert plan.refusals == [] and plan.survivor == "p1" and plan.merged == ["p2"]
 
@@ -193,7 +211,7 @@ def test_plan_claimed_profile_joins_session_profile() -> None:
         claimed_profile="p9",
         alias_profiles={E2: "p3"},
         profiles={"p9": facts("p9", 4), "p3": facts("p3", 1)},
-        limits=LIMITS,
+        rules=V1,
     )
     assert plan.survivor == "p9" and plan.merged == ["p3"] and plan.linked_by == {"p3": [E2]}
 
@@ -210,7 +228,7 @@ def test_plan_kiosk_link_is_refused_when_the_next_shopper_brings_a_customer_id()
         claimed_profile=None,
         alias_profiles={KIOSK: "p-first", C2: None, E2: None},
         profiles={"p-first": facts("p-first", 12, customer_id={"c1"})},
-        limits=LIMITS,
+        rules=V1,
     )
     assert plan.survivor is None and plan.merged == []
     assert plan.new_aliases == [C2, E2]
@@ -228,7 +246,7 @@ def test_plan_customer_id_profile_outranks_a_larger_device_profile() -> None:
             "p-kiosk": facts("p-kiosk", 40, customer_id={"c1"}),
             "p-second": facts("p-second", 3, customer_id={"c2"}),
         },
-        limits=LIMITS,
+        rules=V1,
     )
     assert plan.survivor == "p-second" and plan.merged == []
     assert [(r.alias, r.profile_id) for r in plan.refusals] == [(KIOSK, "p-kiosk")]
@@ -242,7 +260,7 @@ def test_plan_device_link_still_merges_when_no_limit_is_exceeded() -> None:
         claimed_profile=None,
         alias_profiles={KIOSK: "p-kiosk", E2: None},
         profiles={"p-kiosk": facts("p-kiosk", 5, customer_id={"c1"})},
-        limits=LIMITS,
+        rules=V1,
     )
     assert plan.survivor == "p-kiosk" and plan.new_aliases == [E2] and plan.refusals == []
 

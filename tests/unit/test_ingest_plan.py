@@ -16,6 +16,7 @@ from app.services.identity_writes import system_event
 from app.store.catalog import QueryCatalog
 from graph_model.events import CanonicalEvent, IngestBatch
 from graph_model.identity import IdentityPlan, Refusal
+from graph_model.identity_rules import IdentityRules, with_limits
 from graph_model.urn import AliasUrn
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -127,25 +128,27 @@ def test_bindings_none_when_the_batch_saves_no_events() -> None:
 # -- guesses ----------------------------------------------------------------------------------------------
 
 
-LIMITS = {"customer_id": 1}
+# The rules these tests plan with: one customer id per profile, every type weak (so joins need no strong
+# evidence on both sides; graph_model/identity.py and its tests cover the v2 rules themselves).
+RULES = with_limits(IdentityRules.of([]), {"customer_id": 1})
 
 
 def test_guesses_profile_less_batch_only_binds_its_session_once_every_event_is_new() -> None:
     b = batch(event(0, EMAIL), profile_less=True)
     m = ip.members(b, "s1", rows_of(b), T0)
-    guesses = ip.guesses(b, m, rows_of(b), LIMITS)
+    guesses = ip.guesses(b, m, rows_of(b), RULES)
     assert guesses == {"all_created": ip.Commit(when="all_created", session=m.session, session_id="s1")}
 
 
 def test_guesses_none_for_a_claimed_profile_id() -> None:
     b = batch(event(0, EMAIL), claimed_profile_id="p1")
-    assert ip.guesses(b, ip.members(b, "s1", rows_of(b), T0), rows_of(b), LIMITS) == {}
+    assert ip.guesses(b, ip.members(b, "s1", rows_of(b), T0), rows_of(b), RULES) == {}
 
 
 def test_guesses_new_visitor_gets_a_new_profile_that_claims_its_own_handle() -> None:
     b = batch(event(0, EMAIL, ANON))
     rows = rows_of(b)
-    unowned = ip.guesses(b, ip.members(b, "s1", rows, T0), rows, LIMITS)["unowned"]
+    unowned = ip.guesses(b, ip.members(b, "s1", rows, T0), rows, RULES)["unowned"]
     assert unowned.new_profile_id is not None and unowned.profile_id == unowned.new_profile_id
     assert unowned.claimed_ids == [unowned.new_profile_id]
     assert unowned.attach_urns == unowned.linked_urns == sorted([str(EMAIL), str(ANON)])
@@ -155,7 +158,7 @@ def test_guesses_new_visitor_gets_a_new_profile_that_claims_its_own_handle() -> 
 
 def test_guesses_returning_visitor_leaves_the_profile_to_the_statement() -> None:
     b = batch(event(0, EMAIL))
-    one_owner = ip.guesses(b, ip.members(b, "s1", rows_of(b), T0), rows_of(b), LIMITS)["one_owner"]
+    one_owner = ip.guesses(b, ip.members(b, "s1", rows_of(b), T0), rows_of(b), RULES)["one_owner"]
     assert one_owner.profile_id is None and one_owner.new_profile_id is None
     assert one_owner.attach_urns == [] and one_owner.claimed_ids == []
     assert one_owner.linked_urns == [str(EMAIL)]
@@ -163,12 +166,12 @@ def test_guesses_returning_visitor_leaves_the_profile_to_the_statement() -> None
 
 def test_guesses_no_new_visitor_plan_when_merge_protection_would_refuse() -> None:
     b = batch(event(0, CUST1, CUST2))
-    assert set(ip.guesses(b, ip.members(b, "s1", rows_of(b), T0), rows_of(b), LIMITS)) == {"one_owner"}
+    assert set(ip.guesses(b, ip.members(b, "s1", rows_of(b), T0), rows_of(b), RULES)) == {"one_owner"}
 
 
 def test_guesses_no_returning_visitor_plan_without_session_or_aliases() -> None:
     b = batch(event(0), session_id=None)
-    assert set(ip.guesses(b, ip.members(b, None, rows_of(b), T0), rows_of(b), LIMITS)) == {"unowned"}
+    assert set(ip.guesses(b, ip.members(b, None, rows_of(b), T0), rows_of(b), RULES)) == {"unowned"}
 
 
 # -- commits, merges, audit -------------------------------------------------------------------------------
@@ -200,6 +203,7 @@ def test_plan_commit_refused_aliases_are_evidence_of_their_own_kind() -> None:
         "alias_profile_id": None,
         "alias_type": "customer_id",
         "limit": 1,
+        "rule": "limit",
         "linking_event_id": rows[0].id,
     }
 
@@ -244,8 +248,8 @@ def test_system_event_has_a_fresh_id_and_its_details_as_json() -> None:
 def first(b: IngestBatch) -> ip.RoundParams:
     prepared = ip.prepare(b)
     m = ip.members(b, b.session_id, prepared.rows, T0)
-    guesses = ip.guesses(b, m, prepared.rows, LIMITS)
-    return ip.first_round(prepared, "req/0", b.session_id, m, guesses, T0, sorted(LIMITS))
+    guesses = ip.guesses(b, m, prepared.rows, RULES)
+    return ip.first_round(prepared, "req/0", b.session_id, m, guesses, T0, RULES.held_types())
 
 
 def test_first_round_of_a_profile_less_batch_locks_creates_and_reads_nothing() -> None:
@@ -291,6 +295,8 @@ def round_row(**kw: Any) -> ip.RoundRow:
         "blocked": [],
         "claimed_profile": None,
         "profiles": [],
+        "shared": [],
+        "session_aliases": [],
         "committed": None,
         "committed_profile": None,
     }
@@ -327,7 +333,7 @@ def test_decide_plans_with_the_aliases_the_urns_name() -> None:
             profiles=[{"id": "p1", "size": 5, "limited": []}, {"id": "p2", "size": 1, "limited": []}],
         )
     )
-    plan = ip.decide(state, m, LIMITS)
+    plan = ip.decide(state, m, RULES)
     assert (plan.survivor, plan.merged) == ("p1", ["p2"])
 
 
