@@ -54,6 +54,7 @@ from app.settings import MergeLimits, Settings, load_settings
 from app.store.repository import GraphRepository
 from bench._common import RESULTS, Graph, arguments, connect, local_neo4j, write_result
 from bench.population import NOISE_KINDS, generate
+from graph_model.components import UnionFind
 from graph_model.identity_rules import V1, IdentityRules
 
 SOURCE = "bench-quality"
@@ -73,26 +74,6 @@ def _clustered_pairs(keys: Iterable[str]) -> int:
     return sum(_pairs(n) for n in Counter(keys).values())
 
 
-class _UnionFind:
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
-
-    def find(self, x: str) -> str:
-        self.parent.setdefault(x, x)
-        while self.parent[x] != x:
-            self.parent[x] = self.parent[self.parent[x]]
-            x = self.parent[x]
-        return x
-
-    def union(self, items: list[str]) -> None:
-        for item in items:
-            self.find(item)
-        for item in items[1:]:
-            a, b = self.find(items[0]), self.find(item)
-            if a != b:
-                self.parent[b] = a
-
-
 def own_components(
     people: Mapping[str, Any], owned: Mapping[str, str], skip_logins: Iterable[str] = ()
 ) -> dict[str, str]:
@@ -100,13 +81,13 @@ def own_components(
     truth.json `people.*.evidence`), leaving out the URNs nobody owns alone (noise) and the evidence units
     whose login is one of `skip_logins`. Keys are `person|root`."""
     skip = set(skip_logins)
-    uf = _UnionFind()
+    uf: UnionFind[str] = UnionFind()
     for person, facts in people.items():
         for unit in facts["evidence"]:
             if unit["login"] in skip:
                 continue
             mine = [f"{person}|{urn}" for urn in unit["aliases"] if owned.get(urn) == person]
-            uf.union(mine)
+            uf.union(*mine)
     return {urn: uf.find(f"{person}|{urn}") for urn, person in owned.items()}
 
 

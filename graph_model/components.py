@@ -9,9 +9,41 @@ comes back under its old id.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
+from typing import Generic, TypeVar
 
 import msgspec
+
+_K = TypeVar("_K", bound=Hashable)
+
+
+class UnionFind(Generic[_K]):
+    """Disjoint sets with path halving: the one union-find of the domain (components, replays, oracles)."""
+
+    def __init__(self) -> None:
+        self.parent: dict[_K, _K] = {}
+
+    def find(self, x: _K) -> _K:
+        parent = self.parent
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(self, *items: _K) -> None:
+        """Put every item in one set (each item is added if new)."""
+        roots = [self.find(item) for item in items]
+        for root in roots[1:]:
+            first, other = self.find(roots[0]), self.find(root)
+            if first != other:
+                self.parent[other] = first
+
+    def groups(self) -> list[set[_K]]:
+        out: dict[_K, set[_K]] = {}
+        for x in list(self.parent):
+            out.setdefault(self.find(x), set()).add(x)
+        return list(out.values())
 
 
 class SplitGroup(msgspec.Struct, frozen=True):
@@ -25,24 +57,15 @@ class SplitPlan(msgspec.Struct, frozen=True):
 
 
 def connected_groups(members: Iterable[str], links: Iterable[tuple[str, str]]) -> list[set[str]]:
-    """Connected components (union-find) of `members` under `links`; links to non-members are ignored."""
-    parent = {m: m for m in members}
-
-    def find(x: str) -> str:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    """Connected components of `members` under `links`; links to non-members are ignored."""
+    sets: UnionFind[str] = UnionFind()
+    wanted = set(members)
+    for m in wanted:
+        sets.find(m)
     for a, b in links:
-        if a in parent and b in parent:
-            ra, rb = find(a), find(b)
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
-    groups: dict[str, set[str]] = {}
-    for m in parent:
-        groups.setdefault(find(m), set()).add(m)
-    return sorted(groups.values(), key=lambda g: min(g))
+        if a in wanted and b in wanted:
+            sets.union(a, b)
+    return sorted(sets.groups(), key=lambda g: min(g))
 
 
 def handle_key(profile_id: str) -> str:

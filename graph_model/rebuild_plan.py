@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping
 
 import msgspec
 
+from graph_model.components import UnionFind
+
 
 class Move(msgspec.Struct, frozen=True):
     target: str  # a profile id; with `create`, a placeholder the caller replaces by a new id
@@ -42,29 +44,16 @@ def plan_rebuild(
     """The change sets that turn `current` (member -> profile id) into `groups` (the replay's profiles).
     Members the replay does not know stay where they are."""
     groups = [g for g in groups if g]
-    # Profiles and groups that share a member belong to one change set (union-find over both).
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    # Profiles and groups that share a member belong to one change set.
+    together: UnionFind[str] = UnionFind()
     for i, group in enumerate(groups):
-        for member in group:
-            pid = current.get(member)
-            if pid is not None:
-                parent[find(f"p:{pid}")] = find(f"g:{i}")
-        find(f"g:{i}")
+        together.union(f"g:{i}", *(f"p:{current[m]}" for m in group if m in current))
     sets: dict[str, tuple[set[str], list[int]]] = {}
     for i in range(len(groups)):
-        root = find(f"g:{i}")
-        sets.setdefault(root, (set(), []))[1].append(i)
-    for key in list(parent):
+        sets.setdefault(together.find(f"g:{i}"), (set(), []))[1].append(i)
+    for key in list(together.parent):
         if key.startswith("p:"):
-            sets.setdefault(find(key), (set(), []))[0].add(key[2:])
+            sets.setdefault(together.find(key), (set(), []))[0].add(key[2:])
 
     known = {m for g in groups for m in g}
     changes: list[ChangeSet] = []

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 import msgspec
 
+from graph_model.components import UnionFind
 from graph_model.identity import ProfileFacts, plan_identity
 from graph_model.identity_rules import IdentityRules
 from graph_model.urn import AliasUrn
@@ -54,7 +55,7 @@ class Replay:
         self.shared: set[AliasUrn] = set()
         # Which strong aliases accepted evidence has joined, ever (a union-find): two strong aliases may
         # share a profile only if they are joined here.
-        self._strong_parent: dict[AliasUrn, AliasUrn] = {}
+        self._strong: UnionFind[AliasUrn] = UnionFind()
         # Each session link's last decision: True accepted (it holds the component together), False refused.
         self.link_accepted: dict[tuple[str, AliasUrn], bool] = {}
 
@@ -174,21 +175,12 @@ class Replay:
         self._merge(survivor, merged)
         self._join_strong(strong)
 
-    def _find(self, alias: AliasUrn) -> AliasUrn:
-        parent = self._strong_parent
-        parent.setdefault(alias, alias)
-        while parent[alias] != alias:
-            parent[alias] = parent[parent[alias]]
-            alias = parent[alias]
-        return alias
-
     def _join_strong(self, aliases: list[AliasUrn]) -> None:
-        for other in aliases[1:]:
-            self._strong_parent[self._find(other)] = self._find(aliases[0])
+        self._strong.union(*aliases)
 
     def strongly_joined(self, aliases: Iterable[AliasUrn]) -> bool:
         """Whether accepted strong evidence (or a manual merge) joined all of these strong aliases."""
-        return len({self._find(a) for a in aliases}) <= 1
+        return len({self._strong.find(a) for a in aliases}) <= 1
 
     # -- answers -------------------------------------------------------------------------------------------
 

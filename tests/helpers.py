@@ -174,3 +174,38 @@ def _in_process(
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+
+
+def owner_of(client: TestClient[Any], admin: dict[str, str], urn: str) -> str:
+    """The id of the profile that owns `urn` (asserts the alias is known)."""
+    r = client.get(f"/aliases/{urn}", headers=admin)
+    assert r.status_code == 200, r.text
+    owner: str = r.json()["profile"]["id"]
+    return owner
+
+
+def assert_profiles_consistent(graph: Any, profile_ids: list[str]) -> list[dict[str, Any]]:
+    """Each profile's bookkeeping holds: its size counts its members, every member is tagged with it, and its
+    own id resolves to itself. Its rows (id, size, members, tagged, sessions, own)."""
+    checks, _, _ = graph.execute_query(
+        """
+        UNWIND $ids AS pid
+        MATCH (p:Profile {id: pid})
+        CALL (p) {
+          MATCH (m)-[:BELONGS_TO]->(p)
+          RETURN count(m) AS members, count(CASE WHEN m.profile_id = p.id THEN 1 END) AS tagged
+        }
+        CALL (p) {
+          MATCH (s:Session)-[:BELONGS_TO]->(p)
+          RETURN count(s) AS sessions
+        }
+        OPTIONAL MATCH (h:ProfileId {id: p.id})-[:BELONGS_TO]->(own:Profile)
+        RETURN p.id AS id, p.size AS size, members, tagged, sessions, own.id AS own
+        """,
+        ids=profile_ids,
+    )
+    assert len(checks) == len(profile_ids)
+    for c in checks:
+        assert c["size"] == c["members"] == c["tagged"], c
+        assert c["own"] == c["id"], "a profile's own id must resolve to itself"
+    return [dict(c) for c in checks]

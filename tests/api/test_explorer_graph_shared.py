@@ -7,16 +7,9 @@ from typing import Any
 
 from litestar.testing import TestClient
 
-from tests.helpers import send, unique
+from tests.helpers import owner_of, send, unique
 
 Client = TestClient[Any]
-
-
-def _owner(client: Client, admin: dict[str, str], urn: str) -> str:
-    r = client.get(f"/aliases/{urn}", headers=admin)
-    assert r.status_code == 200, r.text
-    owner: str = r.json()["profile"]["id"]
-    return owner
 
 
 def test_the_graph_marks_a_shared_alias_and_only_that_one(
@@ -26,8 +19,8 @@ def test_the_graph_marks_a_shared_alias_and_only_that_one(
     email, email2 = f"urn:email:{unique('a')}@x.io", f"urn:email:{unique('b')}@x.io"
     send(client, source_id, unique("s"), [device, email])
     send(client, source_id, unique("s"), [device, email2])  # a second email alone with the device: refused
-    first = _owner(client, admin, email)
-    assert _owner(client, admin, email2) != first
+    first = owner_of(client, admin, email)
+    assert owner_of(client, admin, email2) != first
     assert client.get(f"/aliases/{device}", headers=admin).json()["shared"] is True
 
     r = client.get(f"/profiles/{first}/graph", headers=admin)
@@ -47,7 +40,7 @@ def test_the_graph_after_a_manual_merge_holds_both_halves_and_the_merge_link(
     s1, s2 = unique("s"), unique("s")
     send(client, source_id, s1, [device, email])
     send(client, source_id, s2, [device, email2])
-    first, second = _owner(client, admin, email), _owner(client, admin, email2)
+    first, second = owner_of(client, admin, email), owner_of(client, admin, email2)
     r = client.post(f"/profiles/{first}/merge", json={"with": second, "reason": "same person"}, headers=admin)
     assert r.status_code == 200, r.text
     survivor = r.json()["survivor_id"]

@@ -16,30 +16,8 @@ from typing import Any
 
 import httpx
 
-from tests.helpers import LiveServer
-
-
-class UnionFind:
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
-
-    def find(self, x: str) -> str:
-        self.parent.setdefault(x, x)
-        while self.parent[x] != x:
-            self.parent[x] = self.parent[self.parent[x]]
-            x = self.parent[x]
-        return x
-
-    def union(self, a: str, b: str) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
-
-    def groups(self) -> set[frozenset[str]]:
-        out: dict[str, set[str]] = defaultdict(set)
-        for x in self.parent:
-            out[self.find(x)].add(x)
-        return {frozenset(g) for g in out.values()}
+from graph_model.components import UnionFind
+from tests.helpers import LiveServer, assert_profiles_consistent
 
 
 def _send(url: str, body: dict[str, Any]) -> None:
@@ -60,7 +38,7 @@ def test_concurrent_links_match_union_find_oracle(live_server: LiveServer, graph
         source = http.post(f"{live_server.url}/sources", json={"name": "oracle"}, headers=live_server.admin)
         source_id = source.json()["id"]
     pool = [f"urn:device_id:{run}-{i}" for i in range(2500)]
-    oracle = UnionFind()
+    oracle: UnionFind[str] = UnionFind()
     bodies = []
     for _ in range(1200):
         a, b = rng.sample(pool, 2)
@@ -96,7 +74,7 @@ def test_concurrent_links_match_union_find_oracle(live_server: LiveServer, graph
     actual: dict[str, set[str]] = defaultdict(set)
     for r in records:
         actual[r["profiles"][0]].add(r["urn"])
-    expected = {g for g in oracle.groups()}
+    expected = {frozenset(g) for g in oracle.groups()}
     assert {frozenset(g) for g in actual.values()} == expected
     print(
         f"\noracle: {len(bodies)} links from 8 writers in {elapsed:.1f}s, {len(expected)} components, "
@@ -104,28 +82,7 @@ def test_concurrent_links_match_union_find_oracle(live_server: LiveServer, graph
     )
     assert len(expected) > 100 and max(len(g) for g in expected) > 200  # the stream really merged and split
 
-    profile_ids = list(actual)
-    checks, _, _ = graph.execute_query(
-        """
-        UNWIND $ids AS pid
-        MATCH (p:Profile {id: pid})
-        CALL (p) {
-          MATCH (m)-[:BELONGS_TO]->(p)
-          RETURN count(m) AS members, count(CASE WHEN m.profile_id = p.id THEN 1 END) AS tagged
-        }
-        CALL (p) {
-          MATCH (s:Session)-[:BELONGS_TO]->(p)
-          RETURN count(s) AS sessions
-        }
-        OPTIONAL MATCH (h:ProfileId {id: p.id})-[:BELONGS_TO]->(own:Profile)
-        RETURN p.id AS id, p.size AS size, members, tagged, sessions, own.id AS own
-        """,
-        ids=profile_ids,
-    )
-    assert len(checks) == len(profile_ids)
-    for c in checks:
-        assert c["size"] == c["members"] == c["tagged"], c
-        assert c["own"] == c["id"], "a profile's own id must resolve to itself"
+    checks = assert_profiles_consistent(graph, list(actual))
     assert sum(c["sessions"] for c in checks) == len(bodies), "every session belongs to exactly one profile"
     # Every session of the run, and no profile left without members.
     orphans, _, _ = graph.execute_query(

@@ -19,7 +19,7 @@ import httpx
 from graph_model.identity_rules import DEFAULTS
 from graph_model.replay import Unit, replay
 from graph_model.urn import parse_urn
-from tests.helpers import LiveServer
+from tests.helpers import LiveServer, assert_profiles_consistent
 
 LINKS = 1100
 
@@ -111,23 +111,7 @@ def test_mixed_strong_and_weak_links_from_8_writers_keep_the_rules_invariants(
             assert limit is None or count <= limit, (pid, alias_type, count)
 
     # 3. Sizes and handles consistent.
-    checks, _, _ = graph.execute_query(
-        """
-        UNWIND $ids AS pid
-        MATCH (p:Profile {id: pid})
-        CALL (p) {
-          MATCH (m)-[:BELONGS_TO]->(p)
-          RETURN count(m) AS members, count(CASE WHEN m.profile_id = p.id THEN 1 END) AS tagged
-        }
-        OPTIONAL MATCH (h:ProfileId {id: p.id})-[:BELONGS_TO]->(own:Profile)
-        RETURN p.id AS id, p.size AS size, members, tagged, own.id AS own
-        """,
-        ids=list(groups),
-    )
-    assert len(checks) == len(groups)
-    for c in checks:
-        assert c["size"] == c["members"] == c["tagged"], c
-        assert c["own"] == c["id"]
+    assert_profiles_consistent(graph, list(groups))
 
     # 4. The sequential reference: the rules replayed in the order the graph recorded give this partition.
     event_ids = [answer["events"]["ids"][0] for answer in answers]

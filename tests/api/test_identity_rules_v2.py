@@ -7,20 +7,25 @@ from typing import Any
 
 from litestar.testing import TestClient
 
-from tests.helpers import send, unique
+from tests.helpers import owner_of, send, unique
 
 Client = TestClient[Any]
 
 
-def _owner(client: Client, admin: dict[str, str], urn: str) -> str:
-    r = client.get(f"/aliases/{urn}", headers=admin)
-    assert r.status_code == 200, r.text
-    owner: str = r.json()["profile"]["id"]
-    return owner
-
-
 def _login(email: str) -> list[dict[str, Any]]:
     return [{"type": "identify", "id": unique("ev"), "properties": {"email": email}}]
+
+
+def _second_email_alone(
+    client: Client, source_id: str, admin: dict[str, str]
+) -> tuple[str, str, str, str, str]:
+    """A person logs in on their own device, later with a second email alone on it: (device, email, email2,
+    the first profile, the second)."""
+    device = f"urn:device_id:{unique('own')}"
+    email, email2 = f"urn:email:{unique('a')}@x.io", f"urn:email:{unique('b')}@x.io"
+    send(client, source_id, unique("s"), [device, email])
+    send(client, source_id, unique("s"), [device, email2])
+    return device, email, email2, owner_of(client, admin, email), owner_of(client, admin, email2)
 
 
 def test_kiosk_five_people_each_with_their_own_email_are_five_profiles_and_the_kiosk_id_is_shared(
@@ -34,13 +39,13 @@ def test_kiosk_five_people_each_with_their_own_email_are_five_profiles_and_the_k
         sessions.append(session)
         send(client, source_id, session, [kiosk])  # browsing before the login
         send(client, source_id, session, [kiosk], events=_login(email))
-    owners = {_owner(client, admin, f"urn:email:{e}") for e in emails}
+    owners = {owner_of(client, admin, f"urn:email:{e}") for e in emails}
     assert len(owners) == 5
     assert client.get(f"/aliases/{kiosk}", headers=admin).json()["shared"] is True
     # Each shopper's browsing before the login is theirs: the session moved with its earlier events.
     for email, session in zip(emails, sessions, strict=True):
         s = client.get(f"/sessions/{session}", headers=admin).json()
-        assert s["profile"]["id"] == _owner(client, admin, f"urn:email:{email}")
+        assert s["profile"]["id"] == owner_of(client, admin, f"urn:email:{email}")
         assert s["event_count"] == 2
     # A later session that carries only the shared kiosk id starts anonymous.
     later = send(client, source_id, unique("s"), [kiosk])["profile"]["id"]
@@ -55,7 +60,7 @@ def test_family_tablet_is_one_profile_per_person(
     mum, dad, kid = (f"urn:email:{unique(n)}@home.io" for n in ("mum", "dad", "kid"))
     for person in (mum, dad, kid, mum, dad):
         send(client, source_id, unique("s"), [tablet, person])
-    assert len({_owner(client, admin, p) for p in (mum, dad, kid)}) == 3
+    assert len({owner_of(client, admin, p) for p in (mum, dad, kid)}) == 3
 
 
 def test_anonymous_browsing_on_own_phone_then_login_is_one_profile(
@@ -67,8 +72,8 @@ def test_anonymous_browsing_on_own_phone_then_login_is_one_profile(
     send(client, source_id, session, [phone])
     email = f"{unique('ann')}@x.io"
     send(client, source_id, session, [phone], events=_login(email))
-    assert _owner(client, admin, f"urn:email:{email}") == _owner(client, admin, phone)
-    assert client.get(f"/profiles/{first}", headers=admin).json()["id"] == _owner(client, admin, phone)
+    assert owner_of(client, admin, f"urn:email:{email}") == owner_of(client, admin, phone)
+    assert client.get(f"/profiles/{first}", headers=admin).json()["id"] == owner_of(client, admin, phone)
 
 
 def test_login_with_user_id_and_email_then_a_second_email_with_the_user_id_is_one_profile(
@@ -81,17 +86,13 @@ def test_login_with_user_id_and_email_then_a_second_email_with_the_user_id_is_on
     )
     send(client, source_id, unique("s"), [user, email])
     send(client, source_id, unique("s"), [email2, user])
-    assert _owner(client, admin, email2) == _owner(client, admin, email) == _owner(client, admin, user)
+    assert owner_of(client, admin, email2) == owner_of(client, admin, email) == owner_of(client, admin, user)
 
 
 def test_a_second_email_alone_on_ones_own_device_is_a_second_profile_and_a_suggestion_naming_both(
     client: Client, source_id: str, admin: dict[str, str]
 ) -> None:
-    device = f"urn:device_id:{unique('own')}"
-    email, email2 = f"urn:email:{unique('a')}@x.io", f"urn:email:{unique('b')}@x.io"
-    send(client, source_id, unique("s"), [device, email])
-    send(client, source_id, unique("s"), [device, email2])
-    first, second = _owner(client, admin, email), _owner(client, admin, email2)
+    device, email, email2, first, second = _second_email_alone(client, source_id, admin)
     assert first != second
     page = client.get("/merge-suggestions", params={"profile_id": first}, headers=admin).json()
     pairs = [{s["profile_a"], s["profile_b"]} for s in page["items"]]
@@ -104,7 +105,7 @@ def test_a_second_email_alone_on_ones_own_device_is_a_second_profile_and_a_sugge
     assert r.status_code == 200, r.text
     merged = r.json()
     assert {merged["survivor_id"], merged["merged_id"]} == {first, second}
-    assert _owner(client, admin, email) == _owner(client, admin, email2) == merged["survivor_id"]
+    assert owner_of(client, admin, email) == owner_of(client, admin, email2) == merged["survivor_id"]
     audit = client.get(f"/profiles/{merged['survivor_id']}/merges", headers=admin).json()["items"]
     manual = [e for e in audit if e["type"] == "profile-merged" and e["properties"].get("manual")]
     assert len(manual) == 1 and manual[0]["properties"]["reason"] == "same person"
@@ -116,17 +117,13 @@ def test_a_second_email_alone_on_ones_own_device_is_a_second_profile_and_a_sugge
     # The manual merge is evidence of its own: blocking the device (a split that re-derives the component
     # from its links) does not take it back.
     assert client.post(f"/aliases/{device}/block", headers=admin).status_code == 200
-    assert _owner(client, admin, email) == _owner(client, admin, email2)
+    assert owner_of(client, admin, email) == owner_of(client, admin, email2)
 
 
 def test_a_dismissed_suggestion_is_never_listed_again(
     client: Client, source_id: str, admin: dict[str, str]
 ) -> None:
-    device = f"urn:device_id:{unique('own')}"
-    email, email2 = f"urn:email:{unique('a')}@x.io", f"urn:email:{unique('b')}@x.io"
-    send(client, source_id, unique("s"), [device, email])
-    send(client, source_id, unique("s"), [device, email2])
-    first, second = _owner(client, admin, email), _owner(client, admin, email2)
+    *_, first, second = _second_email_alone(client, source_id, admin)
     r = client.delete(f"/merge-suggestions/{second}/{first}", headers=admin)
     assert r.status_code == 204, r.text
     page = client.get("/merge-suggestions", params={"profile_id": first}, headers=admin).json()
