@@ -1,5 +1,5 @@
 """`idgraph`: serve the API, manage the local Neo4j, register sources, import NDJSON events, purge expired
-anonymous data, verify computed traits, erase a profile, re-derive identity (`identity rebuild`).
+anonymous data, verify computed traits, erase a profile, re-derive identity (`identity renormalize`).
 
 `idgraph serve` uses NEO4J_URI when it is set; otherwise it starts the embedded Neo4j under IDGRAPH_DATA_DIR
 for as long as it runs, and stops it on the way out.
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from app.settings import Settings, SettingsError, load_settings
+from graph_model.urn import set_default_phone_region
 
 if TYPE_CHECKING:
     from app.services.container import Services
@@ -270,6 +271,23 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     return run_quietly(settings, lambda: _import(settings, args))
 
 
+async def _identity_renormalize(settings: Settings, dry_run: bool) -> int:
+    async with connected_services(settings) as services:
+        report = await services.renormalize.run(dry_run=dry_run)
+    print(msgspec.json.encode(report).decode())
+    print(
+        f"{report.phones} phone aliases: {len(report.renamed)} renamed or folded, {len(report.merged)}"
+        f" profile merges, {len(report.refused)} joins refused, {len(report.unparsable)} not phone numbers"
+        " (left as they are)" + (" -- dry run, nothing written" if dry_run else ""),
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_identity_renormalize(settings: Settings, args: argparse.Namespace) -> int:
+    return run_quietly(settings, lambda: _identity_renormalize(settings, args.dry_run))
+
+
 def _progress_bar(stage: str, done: int, total: int) -> None:
     """One line on stderr, rewritten in place: the stage and how far it is."""
     width = 30
@@ -305,6 +323,13 @@ def add_identity_commands(sub: Any) -> None:
     under `actions`, with its own `func`."""
     identity = sub.add_parser("identity", help="re-derive identity from what the graph recorded")
     actions = identity.add_subparsers(dest="action", required=True)
+    renormalize = actions.add_parser(
+        "renormalize",
+        help="bring stored phone aliases to E.164 (IDGRAPH_DEFAULT_PHONE_REGION); one number's aliases become"
+        " one, and their profiles merge as the identity rules allow (audited); prints the changes as JSON",
+    )
+    renormalize.add_argument("--dry-run", action="store_true", help="print what would change; write nothing")
+    renormalize.set_defaults(func=cmd_identity_renormalize)
     rebuild = actions.add_parser(
         "rebuild",
         help="re-derive every profile from the recorded links under the current identity rules (audited,"
@@ -395,6 +420,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"idgraph: {exc}", file=sys.stderr)
         return 2
+    # One region per process, as in the API: the dialects (`import`) and the lookups (`erase --alias`).
+    set_default_phone_region(settings.default_phone_region)
     result: int = args.func(settings, args)
     return result
 

@@ -41,6 +41,7 @@ from app.settings import Settings, load_settings
 from app.store.catalog import catalog
 from app.store.driver import create_driver
 from graph_model.errors import DomainError
+from graph_model.urn import set_default_phone_region
 
 log = get_logger("idgraph")
 
@@ -108,6 +109,8 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     configure_logging(settings)
+    # One region per process: the dialects and the lookups read phone numbers alike (graph_model.urn).
+    set_default_phone_region(settings.default_phone_region)
     queries = catalog()
 
     @asynccontextmanager

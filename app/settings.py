@@ -7,6 +7,7 @@ start with a clear message instead of at the first request.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -14,6 +15,7 @@ import msgspec
 
 from graph_model.enrichment import IP_MODES, IpMode
 from graph_model.identity_rules import DEFAULTS, IdentityRules, InvalidRules, parse_rules, with_limits
+from graph_model.urn import phone_region
 
 LogFormat = Literal["console", "json"]
 
@@ -63,6 +65,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     body_read_timeout_seconds: float = 30.0
     cors_origins: tuple[str, ...] = ()
     metrics_token: str | None = None
+    # Identifiers and times (issue 22): the region a phone number without a country code is read in (None:
+    # such a number keeps its digits only), and how far in the future of its receipt an event time may be
+    # before the receive time replaces it.
+    default_phone_region: str | None = None
+    max_future_skew_hours: float = 24.0
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -91,10 +98,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise SettingsError(
                 "IDGRAPH_IP_MODE=hash needs IDGRAPH_IP_HASH_KEY (a secret, so hashes can't be reversed)"
             )
+        try:
+            phone_region(self.default_phone_region)
+        except ValueError as exc:
+            raise SettingsError(f"IDGRAPH_DEFAULT_PHONE_REGION: {exc}") from None
+        if self.max_future_skew_hours < 0:
+            raise SettingsError("IDGRAPH_MAX_FUTURE_SKEW_HOURS must be 0 or positive")
         if self.neo4j_uri is not None and "://" not in self.neo4j_uri:
             raise SettingsError(
                 f"NEO4J_URI must look like bolt://host:port or neo4j://host, got {self.neo4j_uri!r}"
             )
+
+    @property
+    def max_future_skew(self) -> timedelta:
+        return timedelta(hours=self.max_future_skew_hours)
 
     def with_neo4j_uri(self, uri: str) -> Settings:
         return msgspec.structs.replace(self, neo4j_uri=uri)
@@ -118,6 +135,13 @@ def _float(env: dict[str, str], name: str, default: float) -> float:
         return float(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+
+
+def _phone_region(raw: str | None) -> str | None:
+    try:
+        return phone_region(raw)
+    except ValueError as exc:
+        raise SettingsError(f"IDGRAPH_DEFAULT_PHONE_REGION: {exc}") from None
 
 
 def _identity_rules(path: str | None) -> IdentityRules:
@@ -192,4 +216,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         body_read_timeout_seconds=_float(env, "IDGRAPH_BODY_READ_TIMEOUT_SECONDS", 30.0),
         cors_origins=tuple(o.strip() for o in env.get("IDGRAPH_CORS_ORIGINS", "").split(",") if o.strip()),
         metrics_token=env.get("IDGRAPH_METRICS_TOKEN") or None,
+        default_phone_region=_phone_region(env.get("IDGRAPH_DEFAULT_PHONE_REGION")),
+        max_future_skew_hours=_float(env, "IDGRAPH_MAX_FUTURE_SKEW_HOURS", 24.0),
     )

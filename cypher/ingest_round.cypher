@@ -11,8 +11,9 @@
 //                                   6a and 6b read `created_at = $now` as "this request created it"
 //   $limited_types        [string]  step 4, the alias types merge protection limits
 //   $events               [map]     step 1, events to store (EventDoc): id, key (the dedup key), type, time,
-//                                   external_id, session_id, properties_json, context_json, trait_keys,
-//                                   trait_values (JSON text each), enriched (flat properties set as they are)
+//                                   original_time (or null), received_at (or null: $now), external_id,
+//                                   session_id, properties_json, context_json, trait_keys, trait_values
+//                                   (JSON text each), enriched (flat properties set as they are)
 //   $request_id           string    step 1, stamped on the events this run creates; an event answers
 //                                   created = true when it carries this run's
 //   $dialect              string    step 1, stored on the events
@@ -71,7 +72,8 @@ CALL () {
       e.dialect = $dialect,
       e.type = ev.type,
       e.time = datetime(ev.time),
-      e.received_at = datetime($now),
+      e.original_time = datetime(ev.original_time),
+      e.received_at = datetime(coalesce(ev.received_at, $now)),
       e.external_id = ev.external_id,
       e.session_id = ev.session_id,
       e.properties_json = ev.properties_json,

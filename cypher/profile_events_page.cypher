@@ -14,7 +14,7 @@ CALL (p) {
   }
   RETURN collect(CASE WHEN e IS NULL THEN null ELSE {
     id: e.id, type: e.type, source_id: e.source_id, external_id: e.external_id, time: e.time,
-    received_at: e.received_at, dialect: e.dialect, system: e.system,
+    received_at: e.received_at, original_time: e.original_time, dialect: e.dialect, system: e.system,
     session_id: CASE WHEN anchor:Session THEN anchor.id ELSE null END,
     properties_json: e.properties_json, context_json: e.context_json, aliases: aliases
   } END) AS items

@@ -6,7 +6,7 @@ nothing else.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -14,10 +14,16 @@ import msgspec
 from graph_model.enrichment import ClientInfo
 from graph_model.urn import AliasUrn
 
+# API.md's default for IDGRAPH_MAX_FUTURE_SKEW_HOURS.
+DEFAULT_MAX_FUTURE_SKEW = timedelta(hours=24)
+
 
 class CanonicalEvent(msgspec.Struct, kw_only=True):
     type: str
     time: datetime
+    # The time the client sent, when the receive time replaced it (it was too far in the future): see
+    # `within_future_skew`. None when `time` is the client's (or the receive time for an event without one).
+    original_time: datetime | None = None
     # The client's own id for the event (Tracardi `id`, Converge `event_id`, Segment `messageId`, ...):
     # unique per source, the key of deduplication. None when the client sent none.
     external_id: str | None = None
@@ -83,3 +89,21 @@ def parse_event_time(raw: Any, received_at: datetime) -> datetime:
             parsed = parsed.replace(tzinfo=UTC)
         return parsed.astimezone(UTC)
     raise ValueError("a time must be ISO 8601 text or epoch seconds")
+
+
+def sent_at_corrected(time: datetime, sent_at: datetime | None, received_at: datetime) -> datetime:
+    """Segment's clock-skew correction: a device stamps a message (`timestamp`) and its batch (`sentAt`) with
+    the same clock, so `sentAt - timestamp` is the message's age when sent, whatever the clock's error, and
+    the message happened that long before the server received it: received - (sentAt - timestamp)."""
+    if sent_at is None:
+        return time
+    return received_at - (sent_at - time)
+
+
+def within_future_skew(event: CanonicalEvent, received_at: datetime, max_skew: timedelta) -> CanonicalEvent:
+    """The event, or a copy with the receive time when its time is more than `max_skew` after its receipt:
+    a wrong device clock must not become the profile's `last_seen` or the "latest" value of its traits. The
+    time the client sent is kept as `original_time`."""
+    if event.time - received_at <= max_skew:
+        return event
+    return msgspec.structs.replace(event, time=received_at, original_time=event.original_time or event.time)

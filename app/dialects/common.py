@@ -9,7 +9,7 @@ from typing import Any
 from graph_model.errors import FieldError, invalid
 from graph_model.events import parse_event_time
 from graph_model.pii import aliases_from_properties, is_blocked
-from graph_model.urn import AliasUrn, InvalidUrn, parse_urn
+from graph_model.urn import AliasUrn, InvalidUrn, UnparsablePhone, parse_urn
 
 MAX_EVENT_TYPE_LENGTH = 128
 
@@ -31,11 +31,14 @@ def event_type(raw: str, path: str) -> str:
 
 
 def urn_list(raw: Iterable[str], path: str, blocked: Iterable[str]) -> list[AliasUrn]:
-    """Parse URNs: an invalid one is a 422 naming its index; a blocked value is dropped (it names nobody)."""
+    """Parse URNs: an invalid one is a 422 naming its index; a blocked value, or a phone URN whose value is no
+    phone number, is dropped (it names nobody)."""
     found: list[AliasUrn] = []
     for i, text in enumerate(raw):
         try:
             alias = parse_urn(text)
+        except UnparsablePhone:
+            continue
         except InvalidUrn as exc:
             raise invalid(f"{path}[{i}]", str(exc)) from None
         if is_blocked(alias.value, blocked):

@@ -3,11 +3,19 @@
 Wire models follow Segment's HTTP Tracking API spec. Each message becomes one canonical batch; all the
 messages of a request are written in one transaction, so a request is taken whole or not at all.
 
-Identity: `userId` -> `urn:user_id`, `anonymousId` -> `urn:anonymous_id`, `traits.email` (or
-`context.traits.email`) -> `urn:email`, `traits.phone` -> `urn:phone`. An `alias` message links `previousId`
-with `userId`; `previousId` is read as an anonymous id (`urn:anonymous_id`), which is what Segment's clients
-send it as (the id the user had before `identify`). Linking two *user* ids is exactly the merge the default
-limit of one `user_id` per profile refuses, so nothing is lost by that reading.
+Identity: `userId` -> `urn:user_id`, `anonymousId` -> `urn:anonymous_id`; the user's traits, `traits` and
+`context.traits` (RudderStack's SDKs send identify traits only there), are trait input and their PII keys
+(`email`, `phone`, ... : graph_model.pii) become aliases, on every message type. A `group` message's
+`traits` describe the group, so they are its properties only; its `context.traits` are the user's as
+anywhere else. An `alias` message links `previousId` with `userId`; `previousId` is read as an anonymous id
+(`urn:anonymous_id`), which is what Segment's clients send it as (the id the user had before `identify`).
+Linking two *user* ids is exactly the merge the default limit of one `user_id` per profile refuses, so
+nothing is lost by that reading.
+
+Time: Segment's clock-skew correction. A message's `timestamp` and its batch's `sentAt` come from the same
+device clock, so the message happened `sentAt - timestamp` before the server received it (API.md); the
+`timestamp` as sent is kept in the event's `context.segment.originalTimestamp`. An import of old messages
+(`idgraph import`) is not received now and takes `timestamp` as it is.
 
 Sessions: Segment has none, and idgraph does not invent one. A message is written with no session, so its
 event binds to the profile through the profile's id handle, and its aliases are linked there; the aliases
@@ -25,7 +33,7 @@ import msgspec
 
 from app.dialects.common import event_time, event_type, external_id
 from graph_model.errors import FieldError, InvalidInput, MalformedInput, invalid
-from graph_model.events import CanonicalEvent, IngestBatch
+from graph_model.events import CanonicalEvent, IngestBatch, parse_event_time, sent_at_corrected
 from graph_model.pii import aliases_from_properties, is_blocked
 from graph_model.urn import AliasUrn, InvalidUrn, make_alias
 
@@ -137,12 +145,38 @@ def _event_type(message: Message) -> str:
     return str(message.type)
 
 
-def _properties(message: Message) -> dict[str, Any]:
-    props = dict(message.traits) if message.type in ("identify", "group") else dict(message.properties)
+def user_traits(message: Message, context: dict[str, Any]) -> dict[str, Any]:
+    """The user's traits a message carries: `context.traits`, with the message's own `traits` over them
+    (except a group's, which are the group's)."""
+    from_context = context.get("traits")
+    traits = dict(from_context) if isinstance(from_context, dict) else {}
+    if message.type != "group":
+        traits.update(message.traits)
+    return traits
+
+
+def _properties(message: Message, traits: dict[str, Any]) -> dict[str, Any]:
+    if message.type == "identify":
+        props = dict(traits)
+    elif message.type == "group":
+        props = dict(message.traits)
+    else:
+        props = dict(message.properties)
     for key, value in (("name", message.name), ("category", message.category), ("groupId", message.group_id)):
         if value is not None and key not in props:
             props[key] = value
     return props
+
+
+def _sent_at(raw: str | None, received_at: datetime) -> datetime | None:
+    """A `sentAt` as a time; None when absent or unreadable (then the message's time is taken as sent: a
+    clock hint is no reason to refuse a message)."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return parse_event_time(raw, received_at)
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def to_batches(
@@ -154,8 +188,13 @@ def to_batches(
     blocked: Iterable[str],
     max_events: int,
     paths: list[str],
+    sent_at: str | None = None,
+    correct_clock_skew: bool = False,
 ) -> list[IngestBatch]:
-    """One canonical batch per message. All are checked first: one bad message rejects the request."""
+    """One canonical batch per message. All are checked first: one bad message rejects the request.
+
+    `correct_clock_skew`: the messages arrive now from the clients that stamped them (the HTTP API), so
+    their times are corrected by their `sentAt` (the message's, else the batch's `sent_at`)."""
     if len(messages) > max_events:
         raise invalid("$.batch", f"at most {max_events} messages per request")
     errors = [e for m, p in zip(messages, paths, strict=True) for e in _validate(m, p)]
@@ -165,24 +204,23 @@ def to_batches(
     batches = []
     for message, path in zip(messages, paths, strict=True):
         context = {**batch_context, **message.context}
-        context_traits = context.get("traits")
-        pii: dict[str, Any] = {}
-        if isinstance(context_traits, dict) and "email" in context_traits:
-            pii["email"] = context_traits["email"]
-        for key in ("email", "phone"):
-            if key in message.traits and message.type == "identify":
-                pii[key] = message.traits[key]
+        traits = user_traits(message, context)
         aliases = [
             *_alias("user_id", message.user_id, blocked),
             *_alias("anonymous_id", message.anonymous_id, blocked),
             *(_alias("anonymous_id", message.previous_id, blocked) if message.type == "alias" else []),
-            *aliases_from_properties(pii, blocked)[0],
+            *aliases_from_properties(traits, blocked)[0],
         ]
+        time = event_time(message.timestamp, received_at, f"{path}.timestamp")
+        message_sent_at = message.sent_at or sent_at
+        if correct_clock_skew and message.timestamp is not None:
+            time = sent_at_corrected(time, _sent_at(message_sent_at, received_at), received_at)
         segment_meta = {
             k: v
             for k, v in (
                 ("type", message.type),
-                ("sentAt", message.sent_at),
+                ("sentAt", message_sent_at),
+                ("originalTimestamp", message.timestamp),
                 ("integrations", message.integrations or None),
                 ("previousId", _text(message.previous_id)),
             )
@@ -190,12 +228,12 @@ def to_batches(
         }
         event = CanonicalEvent(
             type=event_type(_event_type(message), f"{path}.event"),
-            time=event_time(message.timestamp, received_at, f"{path}.timestamp"),
+            time=time,
             external_id=external_id(message.message_id, f"{path}.messageId"),
-            properties=_properties(message),
+            properties=_properties(message, traits),
             context={**context, "segment": segment_meta},
             aliases=list(dict.fromkeys(aliases)),
-            trait_inputs=dict(message.traits) if message.type == "identify" else {},
+            trait_inputs=traits,
         )
         batches.append(
             IngestBatch(

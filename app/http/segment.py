@@ -99,6 +99,7 @@ async def _ingest(
     paths: list[str],
     body_write_key: str | None,
     batch_context: dict[str, Any],
+    sent_at: str | None = None,
 ) -> SegmentAck:
     source = await require_source(services.sources, header_write_key(request) or body_write_key)
     settings = services.settings
@@ -110,6 +111,8 @@ async def _ingest(
         blocked=settings.blocked_values,
         max_events=settings.max_events_per_request,
         paths=paths,
+        sent_at=sent_at,
+        correct_clock_skew=True,
     )
     for message, batch in zip(messages, batches, strict=True):
         # Server-side libraries name the end user's IP in context.ip; the connection's peer is the server.
@@ -133,7 +136,7 @@ async def segment_batch(request: Request[Any, Any, Any], services: ServicesDep) 
     check_json_bytes(body, JsonLimits.of(services.settings))
     data = decode_batch(body)
     paths = [f"$.batch[{i}]" for i in range(len(data.batch))]
-    return await _ingest(request, services, data.batch, paths, data.write_key, data.context)
+    return await _ingest(request, services, data.batch, paths, data.write_key, data.context, data.sent_at)
 
 
 @post(

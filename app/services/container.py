@@ -14,6 +14,7 @@ from app.services.manual_merge import ManualMergeService
 from app.services.metered_ingestion import MeteredIngestion
 from app.services.read import ReadService
 from app.services.rebuild import RebuildService
+from app.services.renormalize import RenormalizeService
 from app.services.retention import RetentionService
 from app.services.sources import SourceService
 from app.services.split import SplitService
@@ -40,6 +41,7 @@ class Services:
     traits: TraitsVerifier
     manual_merge: ManualMergeService
     rebuild: RebuildService
+    renormalize: RenormalizeService
 
     @classmethod
     def build(cls, settings: Settings, driver: AsyncDriver, queries: QueryCatalog | None = None) -> Services:
@@ -49,8 +51,13 @@ class Services:
             settings=settings,
             store=store,
             sources=SourceService(store),
-            ingestion=MeteredIngestion(store, rules, max_aliases=settings.max_aliases_per_request),
-            bulk_ingestion=IngestionService(store, rules),
+            ingestion=MeteredIngestion(
+                store,
+                rules,
+                max_aliases=settings.max_aliases_per_request,
+                max_future_skew=settings.max_future_skew,
+            ),
+            bulk_ingestion=IngestionService(store, rules, max_future_skew=settings.max_future_skew),
             read=ReadService(store),
             explain=ExplainService(store),
             split=SplitService(store),
@@ -59,4 +66,5 @@ class Services:
             traits=TraitsVerifier(store),
             manual_merge=ManualMergeService(store, settings.identity_rules),
             rebuild=RebuildService(store, rules),
+            renormalize=RenormalizeService(store, rules, settings.default_phone_region),
         )

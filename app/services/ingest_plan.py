@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import msgspec
 
 from app.services.identity_writes import SystemEvent, system_event
 from graph_model.enrichment import ClientInfo, event_fields, stored_context
-from graph_model.events import CanonicalEvent, IngestBatch
+from graph_model.events import DEFAULT_MAX_FUTURE_SKEW, CanonicalEvent, IngestBatch, within_future_skew
 from graph_model.identity import IdentityPlan, ProfileFacts, plan_identity
 from graph_model.identity_rules import IdentityRules
 from graph_model.urn import AliasUrn, parse_urn
@@ -59,8 +59,13 @@ def event_key(source_id: str, external_id: str | None, event_id: str) -> str:
     return f"{source_id}|ext|{external_id}" if external_id is not None else f"{source_id}|id|{event_id}"
 
 
-def prepare(batch: IngestBatch) -> PreparedBatch:
-    """Give every event an id and its dedup key; a repeat inside the batch shares the row it repeats."""
+def prepare(batch: IngestBatch, max_future_skew: timedelta = DEFAULT_MAX_FUTURE_SKEW) -> PreparedBatch:
+    """Give every event an id and its dedup key; a repeat inside the batch shares the row it repeats. An event
+    time more than `max_future_skew` after the batch's receipt becomes the receive time (API.md, clock
+    skew), before anything (an alias's first/last seen, a trait's "latest") reads it."""
+    events = [within_future_skew(ev, batch.received_at, max_future_skew) for ev in batch.events]
+    if any(a is not b for a, b in zip(events, batch.events, strict=True)):
+        batch = msgspec.structs.replace(batch, events=events)
     rows: list[EventRow] = []
     row_of_key: dict[str, int] = {}
     order: list[int] = []
@@ -81,6 +86,8 @@ class EventDoc(msgspec.Struct):
     key: str
     type: str
     time: str
+    original_time: str | None  # the client's time when the receive time replaced it (too far ahead)
+    received_at: str | None  # the batch's receive time, the clock-skew rules' (None: the round's $now)
     external_id: str | None
     session_id: str | None
     properties_json: str
@@ -91,13 +98,21 @@ class EventDoc(msgspec.Struct):
     enriched: dict[str, Any]
 
 
-def event_doc(row: EventRow, session_id: str | None, client: ClientInfo | None = None) -> EventDoc:
+def event_doc(
+    row: EventRow,
+    session_id: str | None,
+    client: ClientInfo | None = None,
+    *,
+    received_at: datetime | None = None,
+) -> EventDoc:
     ev = row.event
     return EventDoc(
         id=row.id,
         key=row.key,
         type=ev.type,
         time=ev.time.isoformat(),
+        original_time=iso(ev.original_time),
+        received_at=iso(received_at),
         external_id=ev.external_id,
         session_id=session_id,
         properties_json=_json.encode(ev.properties).decode(),
@@ -439,7 +454,9 @@ def first_round(
         source_id=batch.source_id,
         now=now.isoformat(),
         limited_types=limited_types,
-        events=[event_doc(r, batch.session_id, batch.client) for r in rows] if batch.save_events else [],
+        events=[event_doc(r, batch.session_id, batch.client, received_at=batch.received_at) for r in rows]
+        if batch.save_events
+        else [],
         request_id=request_id,
         dialect=batch.dialect,
         lock_named=identity,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import msgspec
 from neo4j import AsyncManagedTransaction
@@ -30,7 +30,7 @@ from app.services.ingest_plan import (
     RoundRow,
 )
 from app.store.repository import GraphRepository, Tx
-from graph_model.events import IngestBatch
+from graph_model.events import DEFAULT_MAX_FUTURE_SKEW, IngestBatch
 from graph_model.identity_rules import DEFAULTS, IdentityRules
 from graph_model.urn import AliasUrn
 
@@ -58,9 +58,17 @@ class IngestResult(msgspec.Struct):
 
 
 class IngestionService:
-    def __init__(self, repository: GraphRepository, rules: IdentityRules = DEFAULTS) -> None:
+    def __init__(
+        self,
+        repository: GraphRepository,
+        rules: IdentityRules = DEFAULTS,
+        *,
+        max_future_skew: timedelta = DEFAULT_MAX_FUTURE_SKEW,
+    ) -> None:
         self._repo = repository
         self._rules = rules
+        # An event time further than this after its receipt is replaced by the receive time (API.md).
+        self._max_future_skew = max_future_skew
         # The types whose values a profile's facts list: strong ones and limited ones (step 4 reads them).
         self._held_types = rules.held_types()
 
@@ -69,7 +77,7 @@ class IngestionService:
 
     async def ingest_many(self, batches: Sequence[IngestBatch]) -> list[IngestResult]:
         """Write several batches (the messages of one Segment request) in one transaction, all or none."""
-        prepared = [plan_of.prepare(batch) for batch in batches]
+        prepared = [plan_of.prepare(batch, self._max_future_skew) for batch in batches]
         request_id = str(uuid.uuid4())
 
         async def write_all(tx: AsyncManagedTransaction) -> list[IngestResult]:
@@ -92,7 +100,7 @@ class IngestionService:
         Neo4j plans a statement the first time it sees it, which on a cold server takes seconds; rehearsing
         once at start-up makes the first real request as fast as the rest.
         """
-        prepared = [plan_of.prepare(batch) for batch in batches]
+        prepared = [plan_of.prepare(batch, self._max_future_skew) for batch in batches]
         async with self._repo.rolled_back() as tx:
             for i, p in enumerate(prepared):
                 await self._write(tx, p, f"rehearsal/{i}")

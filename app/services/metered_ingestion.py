@@ -8,12 +8,13 @@ they are:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 from app import metrics
 from app.services.ingestion import IngestionService, IngestResult
 from app.store.repository import GraphRepository
 from graph_model.errors import invalid
-from graph_model.events import IngestBatch
+from graph_model.events import DEFAULT_MAX_FUTURE_SKEW, IngestBatch
 from graph_model.identity_rules import IdentityRules
 
 
@@ -32,8 +33,9 @@ class MeteredIngestion(IngestionService):
         rules: IdentityRules,
         *,
         max_aliases: int,
+        max_future_skew: timedelta = DEFAULT_MAX_FUTURE_SKEW,
     ) -> None:
-        super().__init__(repository, rules)
+        super().__init__(repository, rules, max_future_skew=max_future_skew)
         self._max_aliases = max_aliases
 
     async def ingest_many(self, batches: Sequence[IngestBatch]) -> list[IngestResult]:

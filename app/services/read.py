@@ -71,6 +71,8 @@ class EventView(msgspec.Struct):
     external_id: str | None
     time: datetime | None
     received_at: datetime | None
+    # The time the client sent when it was too far in the future and the receive time replaced it; else null.
+    original_time: datetime | None
     dialect: str | None
     system: bool
     session: Ref  # {"id": session id or null}; same shape as the ingestion answers
@@ -121,6 +123,7 @@ def _event_view(r: dict[str, Any], profile_id: str | None) -> EventView:
         external_id=r["external_id"],
         time=native(r["time"]),
         received_at=native(r["received_at"]),
+        original_time=native(r.get("original_time")),
         dialect=r["dialect"],
         system=bool(r["system"]),
         session=Ref(r["session_id"]),

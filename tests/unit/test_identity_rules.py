@@ -19,7 +19,7 @@ from graph_model.urn import AliasUrn, InvalidUrn, make_alias, parse_urn
         ("urn:email:Someone@Gmail.com ", "urn:email:someone@gmail.com"),
         ("  URN:email: A@B.CO", "urn:email:a@b.co"),
         ("urn:phone:+1 (555) 010-2030", "urn:phone:+15550102030"),
-        ("urn:phone:0049 30 1234", "urn:phone:0049301234"),
+        ("urn:phone:0049 30 1234", "urn:phone:+49301234"),
         ("urn:customer_id: C-42 ", "urn:customer_id:C-42"),
         ("urn:user_id:Ab:Cd", "urn:user_id:Ab:Cd"),
         ("urn:Device_ID:xyz", "urn:device_id:xyz"),
