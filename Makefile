@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run test test-unit fuzz lint install java neo4j-jars neo4j-start neo4j-stop clean explorer-assets browser
+.PHONY: run test test-unit fuzz lint install java neo4j-jars neo4j-start neo4j-stop clean explorer-assets browser test-clients
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,11 +39,16 @@ explorer-assets: $(EXPLORER_VENDOR)
 browser:
 	@scripts/ensure-chromium.sh
 
+# The Node.js clients tests/api/test_client_sdks.py drives (@segment/analytics-node, pinned by
+# tests/node/package-lock.json; `npm ci` again only when the lockfile changes). Without npm those tests skip.
+test-clients:
+	@scripts/install-test-clients.sh
+
 run: neo4j-jars explorer-assets
 	$(BIN)/idgraph serve
 
 # Everything: tests/unit, then tests/api and tests/system against a real Neo4j the suite starts itself.
-test: neo4j-jars explorer-assets browser
+test: neo4j-jars explorer-assets browser test-clients
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Only tests/unit: no Neo4j, no Java, no browser; seconds.
@@ -69,7 +74,7 @@ neo4j-stop: install
 	$(BIN)/idgraph neo4j stop
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache explorer/node_modules $(EXPLORER_VENDOR)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache explorer/node_modules tests/node/node_modules $(EXPLORER_VENDOR)
 
 # A bounded memory soak: the API under steady /track load for 10 minutes, its RSS sampled every 10 s;
 # writes bench/results/soak.json (growth_mb, slope_mb_per_min, leak_suspected). SOAK_MINUTES=1 for a smoke run.
