@@ -209,3 +209,16 @@ def assert_profiles_consistent(graph: Any, profile_ids: list[str]) -> list[dict[
         assert c["size"] == c["members"] == c["tagged"], c
         assert c["own"] == c["id"], "a profile's own id must resolve to itself"
     return [dict(c) for c in checks]
+
+
+def sdk_options(server: LiveServer, write_key: str, errors: list[Exception]) -> dict[str, Any]:
+    """What the Python SDKs of the Segment protocol (analytics-python, rudder-sdk-python) take to send to a
+    live idgraph at once, gzipped, without retries, collecting their errors in `errors`."""
+    return {
+        "write_key": write_key,
+        "host": server.url,
+        "sync_mode": True,
+        "gzip": True,
+        "max_retries": 0,
+        "on_error": lambda exc, _batch: errors.append(exc),
+    }

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from rudderstack.analytics.client import Client as RudderClient
 
-from tests.helpers import REPO, LiveServer, unique
+from tests.helpers import REPO, LiveServer, sdk_options, unique
 
 NODE_CLIENTS = REPO / "tests" / "node"
 
@@ -33,14 +33,7 @@ def test_rudderstack_identify_traits_with_phone_become_aliases_and_traits(
 ) -> None:
     user_id, email = unique("rs-user"), f"{unique('rs')}@Example.com"
     errors: list[Exception] = []
-    rudder = RudderClient(
-        write_key=source_id,
-        host=live_server.url,
-        sync_mode=True,
-        gzip=True,
-        max_retries=0,
-        on_error=lambda exc, _batch: errors.append(exc),
-    )
+    rudder = RudderClient(**sdk_options(live_server, source_id, errors))
     rudder.identify(
         user_id=user_id,
         anonymous_id=unique("rs-anon"),

@@ -13,7 +13,7 @@ import pytest
 from litestar.testing import TestClient
 
 from app.cli import main
-from tests.helpers import send, unique
+from tests.helpers import owner_of, send, unique
 
 Client = TestClient[Any]
 
@@ -57,13 +57,6 @@ def renormalize(capsys: pytest.CaptureFixture[str], *flags: str) -> dict[str, An
     return report
 
 
-def owner(client: Client, admin: dict[str, str], urn: str) -> str:
-    r = client.get(f"/aliases/{urn}", headers=admin)
-    assert r.status_code == 200, (urn, r.text)
-    profile_id: str = r.json()["profile"]["id"]
-    return profile_id
-
-
 def test_renormalize_merges_profiles_one_number_joins_and_records_refused_joins(
     client: Client,
     source_id: str,
@@ -103,15 +96,17 @@ def test_renormalize_merges_profiles_one_number_joins_and_records_refused_joins(
     assert (refusal["rule"], refusal["alias_type"]) == ("limit", "user_id")
     # A dry run writes nothing.
     assert alias_exists(graph, joined_legacy) and alias_exists(graph, alone_legacy)
-    assert owner(client, admin, f"urn:email:{e1}") != owner(client, admin, f"urn:email:{e2}")
+    assert owner_of(client, admin, f"urn:email:{e1}") != owner_of(client, admin, f"urn:email:{e2}")
 
     report = renormalize(capsys)
     assert report["dry_run"] is False
     assert {r["urn"] for r in report["renamed"]} >= {joined_legacy, alone_legacy}
 
     # One number, one alias, one profile: the first session's link now names the E.164 alias.
-    survivor = owner(client, admin, f"urn:phone:{joined}")
-    assert owner(client, admin, f"urn:email:{e1}") == owner(client, admin, f"urn:email:{e2}") == survivor
+    survivor = owner_of(client, admin, f"urn:phone:{joined}")
+    assert (
+        owner_of(client, admin, f"urn:email:{e1}") == owner_of(client, admin, f"urn:email:{e2}") == survivor
+    )
     assert not alias_exists(graph, joined_legacy)
     assert f"urn:phone:{joined}" in client.get(f"/sessions/{s1}", headers=admin).json()["aliases"]
     merged_away = ({p1, p2} - {survivor}).pop()
@@ -121,7 +116,7 @@ def test_renormalize_merges_profiles_one_number_joins_and_records_refused_joins(
     assert sorted(merge["stored_as"]) == sorted([joined_legacy, f"urn:phone:{joined}"])
 
     # The refused join: both profiles stay, the old form stays where it was, and the refusal is on record.
-    assert owner(client, admin, f"urn:user_id:{u3}") != owner(client, admin, f"urn:user_id:{u4}")
+    assert owner_of(client, admin, f"urn:user_id:{u3}") != owner_of(client, admin, f"urn:user_id:{u4}")
     assert alias_exists(graph, refused_legacy)
     (refused_record,) = audit(graph, "merge-refused", refused_legacy) or audit(
         graph, "merge-refused", f'"alias":"urn:phone:{refused}"'
@@ -130,7 +125,7 @@ def test_renormalize_merges_profiles_one_number_joins_and_records_refused_joins(
     assert {refused_record["profile_id"], refused_record["alias_profile_id"]} == {p3, p4}
 
     # Renamed in place: same profile, found by its E.164 URN.
-    assert owner(client, admin, f"urn:phone:{alone}") == p5 and not alias_exists(graph, alone_legacy)
+    assert owner_of(client, admin, f"urn:phone:{alone}") == p5 and not alias_exists(graph, alone_legacy)
 
     # A second run has nothing left to rename of these.
     again = renormalize(capsys)

@@ -11,7 +11,7 @@ import httpx
 from litestar.testing import TestClient
 from segment.analytics import Client as SegmentClient
 
-from tests.helpers import LiveServer, unique
+from tests.helpers import LiveServer, sdk_options, unique
 
 Client = TestClient[Any]
 
@@ -33,14 +33,7 @@ def test_real_client_anonymous_then_identified_is_one_profile(
     anonymous_id, user_id = unique("anon"), unique("user")
     email = f"{unique('ann')}@Example.com"
     errors: list[Exception] = []
-    analytics = SegmentClient(
-        write_key=source_id,
-        host=live_server.url,
-        sync_mode=True,
-        gzip=True,
-        max_retries=0,
-        on_error=lambda exc, _batch: errors.append(exc),
-    )
+    analytics = SegmentClient(**sdk_options(live_server, source_id, errors))
     analytics.track(anonymous_id=anonymous_id, event="Product Viewed", properties={"sku": "K-1"})
     analytics.identify(anonymous_id=anonymous_id, traits={"email": email, "name": "Ann"})
     analytics.alias(previous_id=anonymous_id, user_id=user_id)
