@@ -96,6 +96,14 @@ def live_server(settings_env: dict[str, str]) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
+def cli_env(settings_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """The test Neo4j's settings in the environment, as `idgraph` (app.cli.main) reads them; undone after."""
+    for key, value in settings_env.items():
+        monkeypatch.setenv(key, value)
+    return monkeypatch
+
+
+@pytest.fixture
 def admin() -> dict[str, str]:
     return dict(ADMIN)
 

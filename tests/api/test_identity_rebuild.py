@@ -67,8 +67,7 @@ def test_rebuild_splits_a_kiosk_the_v1_rules_joined(
     source_id: str,
     admin: dict[str, str],
     neo4j_server: Neo4jServer,
-    settings_env: dict[str, str],
-    monkeypatch: pytest.MonkeyPatch,
+    cli_env: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     kiosk = f"urn:device_id:{unique('kiosk')}"
@@ -81,8 +80,6 @@ def test_rebuild_splits_a_kiosk_the_v1_rules_joined(
     (joined,) = owners()  # v1: the kiosk joined them
 
     # The dry run as an operator runs it: `idgraph identity rebuild --dry-run`, the changes as JSON.
-    for key, value in settings_env.items():
-        monkeypatch.setenv(key, value)
     capsys.readouterr()
     assert main(["identity", "rebuild", "--dry-run"]) == 0
     dry = msgspec.json.decode(capsys.readouterr().out.strip().splitlines()[-1], type=RebuildReport)

@@ -62,12 +62,9 @@ def test_renormalize_merges_profiles_one_number_joins_and_records_refused_joins(
     source_id: str,
     admin: dict[str, str],
     graph: Any,
-    settings_env: dict[str, str],
-    monkeypatch: pytest.MonkeyPatch,
+    cli_env: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    for key, value in settings_env.items():
-        monkeypatch.setenv(key, value)
     # Two people who are one: the same number stored as `0049...` in one profile and `+49...` in another.
     joined, e1, e2 = number("30"), f"{unique('e1')}@example.com", f"{unique('e2')}@example.com"
     s1 = unique("s")

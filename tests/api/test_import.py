@@ -21,9 +21,8 @@ def test_mixed_dialects_import_with_duplicates_and_rejects(
     client: TestClient[Any],
     admin: dict[str, str],
     source_id: str,
-    settings_env: dict[str, str],
+    cli_env: pytest.MonkeyPatch,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     email = f"{unique('ann')}@example.com"
@@ -69,8 +68,6 @@ def test_mixed_dialects_import_with_duplicates_and_rejects(
         )
     )
     rejects = tmp_path / "rejects.ndjson"
-    for key, value in settings_env.items():
-        monkeypatch.setenv(key, value)
 
     args = ["import", str(data), "--source", source_id, "--rejects", str(rejects), "--batch-size", "3"]
     code = main([*args, "--quiet"])
@@ -103,10 +100,8 @@ def test_mixed_dialects_import_with_duplicates_and_rejects(
 
 
 def test_unknown_source_is_refused(
-    client: TestClient[Any], settings_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    client: TestClient[Any], cli_env: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     data = tmp_path / "events.ndjson"
     data.write_text(_lines({"event_type": "view", "session_id": "s"}))
-    for key, value in settings_env.items():
-        monkeypatch.setenv(key, value)
     assert main(["import", str(data), "--source", unique("nobody"), "--quiet"]) == 2

@@ -96,14 +96,11 @@ def test_idgraph_purge_removes_only_expired_anonymous_data(
     client: Client,
     source_id: str,
     admin: dict[str, str],
-    settings_env: dict[str, str],
-    monkeypatch: pytest.MonkeyPatch,
+    cli_env: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     ids = seed(client, source_id)
-    for key, value in settings_env.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("IDGRAPH_ANONYMOUS_RETENTION_DAYS", "60")
+    cli_env.setenv("IDGRAPH_ANONYMOUS_RETENTION_DAYS", "60")
     assert cli.main(["purge"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["profiles"] >= 1 and report["sessions"] >= 2 and report["events"] >= 3
