@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -51,11 +52,13 @@ __all__ = [
     "connect",
     "cpu_seconds",
     "ensure_source",
+    "env_number",
     "free_port",
     "local_neo4j",
     "nearest_rank",
     "percentile",
     "process_tree",
+    "round_spread",
     "rss_mb",
     "status_kb",
     "uvicorn_module",
@@ -79,6 +82,25 @@ def write_result(path: Path, result: Mapping[str, Any], *headline: str) -> Path:
     if headline:
         print(json.dumps({k: result[k] for k in headline}))
     return path
+
+
+def env_number(name: str, default: float) -> float:
+    """A size or a count a benchmark takes from the environment (BENCH_*), for small runs while developing."""
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+def round_spread(key: str, per_round: list[float], digits: int = 3) -> dict[str, Any]:
+    """A figure measured in several rounds: `key` is the median of the per-round values, `<key>_spread` their
+    [min, max], `<key>_rounds` all of them (the run-to-run spread a reader needs to trust the median)."""
+    if not per_round:
+        return {key: None, f"{key}_spread": None, f"{key}_rounds": []}
+    ordered = sorted(per_round)
+    return {
+        key: round(statistics.median(ordered), digits),
+        f"{key}_spread": [round(ordered[0], digits), round(ordered[-1], digits)],
+        f"{key}_rounds": [round(v, digits) for v in per_round],
+    }
 
 
 # -- percentiles ----------------------------------------------------------------------------------------
