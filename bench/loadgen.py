@@ -27,8 +27,14 @@ class KeepAliveConnection:
         return await self.request("POST", path, body, f"Content-Type: {content_type}\r\n{headers}")
 
     async def get(self, path: str, headers: str = "") -> tuple[int, bytes]:
-        """GET `path` with `headers` (lines ending in CRLF); the status and the response body."""
-        return await self.request("GET", path, b"", headers)
+        """GET `path` with `headers` (lines ending in CRLF); the status and the response body. A connection
+        the server closed while it sat idle (uvicorn closes keep-alive connections after 5 s) is opened
+        again and the GET sent once more."""
+        try:
+            return await self.request("GET", path, b"", headers)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            await self.close()
+            return await self.request("GET", path, b"", headers)
 
     async def request(self, method: str, path: str, body: bytes, headers: str = "") -> tuple[int, bytes]:
         if self._writer is None or self._writer.is_closing():
