@@ -278,7 +278,9 @@ class ApiServer:
         command: Callable[[int], list[str]] = uvicorn_module,
         *,
         log: Path | None = None,
+        ready_timeout: float = 90,
     ) -> None:
+        self.ready_timeout = ready_timeout
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
         self.command = command(self.port)
@@ -305,8 +307,9 @@ class ApiServer:
             return ""
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
 
-    def wait_ready(self, timeout: float = 90) -> float:
+    def wait_ready(self, timeout: float | None = None) -> float:
         """Poll `/health` until it answers 200; the seconds since the process started."""
+        timeout = self.ready_timeout if timeout is None else timeout
         deadline = time.perf_counter() + timeout
         with httpx.Client(base_url=self.url, timeout=2) as client:
             while time.perf_counter() < deadline:
