@@ -210,7 +210,8 @@ async def measure(server: ApiServer, uri: str, args: argparse.Namespace) -> dict
         )
         out |= round_spread(f"ingest_events_per_s_batch{batch}", http, 1)
         out |= round_spread(f"raw_events_per_s_batch{batch}", raw, 1)
-        out |= round_spread(f"api_cpu_ms_per_event_batch{batch}", of("http", "api_cpu_ms_per_event"))
+        cpu = [v for v in of("http", "api_cpu_ms_per_event") if v is not None]
+        out |= round_spread(f"api_cpu_ms_per_event_batch{batch}", cpu)
         out[f"errors_batch{batch}"] = {"http": sum(of("http", "errors")), "raw": sum(of("raw", "errors"))}
     out["api_rss_mb"] = max(p["api_rss_mb"] for p in phases if p["api_rss_mb"] is not None)
     return out
