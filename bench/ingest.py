@@ -69,7 +69,7 @@ SOURCE = "bench-ingest"
 def api_server(neo4j_uri: str, data_dir: Path, profile_to: Path | None = None) -> ApiServer:
     """The app under uvicorn in its own process (optionally under pyinstrument), no in-process purge."""
     env = api_env(neo4j_uri, data_dir, ADMIN, IDGRAPH_PURGE_INTERVAL_SECONDS="0")
-    return ApiServer(env, lambda port: uvicorn_module(port, profile_to))
+    return ApiServer(env, lambda port: uvicorn_module(port, profile_to), ready_timeout=300)
 
 
 class Workload:
