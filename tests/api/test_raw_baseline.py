@@ -119,10 +119,12 @@ def test_raw_baseline_writes_what_the_api_writes(
         f"{live_server.url}/sources",
         json={"id": source_id, "name": "raw baseline"},
         headers=live_server.admin,
+        timeout=60,
     )
     assert response.status_code == 201, response.text
     pairs = [(Visitor(batch), Visitor(batch)) for _ in range(2)]
-    with httpx.Client(base_url=live_server.url, headers={"user-agent": AGENT}) as http:
+    # A generous timeout: the first writes on a fresh Neo4j plan the statements, slowly on a busy machine.
+    with httpx.Client(base_url=live_server.url, headers={"user-agent": AGENT}, timeout=120) as http:
         for visit in ("new visitor", "returning visitor", "returning again"):
             for api_visitor, raw_visitor in pairs:
                 api_events, raw_events = api_visitor.visit(), raw_visitor.visit()
