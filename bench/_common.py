@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -51,11 +52,13 @@ __all__ = [
     "connect",
     "cpu_seconds",
     "ensure_source",
+    "env_number",
     "free_port",
     "local_neo4j",
     "nearest_rank",
     "percentile",
     "process_tree",
+    "round_spread",
     "rss_mb",
     "status_kb",
     "uvicorn_module",
@@ -79,6 +82,25 @@ def write_result(path: Path, result: Mapping[str, Any], *headline: str) -> Path:
     if headline:
         print(json.dumps({k: result[k] for k in headline}))
     return path
+
+
+def env_number(name: str, default: float) -> float:
+    """A size or a count a benchmark takes from the environment (BENCH_*), for small runs while developing."""
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+def round_spread(key: str, per_round: list[float], digits: int = 3) -> dict[str, Any]:
+    """A figure measured in several rounds: `key` is the median of the per-round values, `<key>_spread` their
+    [min, max], `<key>_rounds` all of them (the run-to-run spread a reader needs to trust the median)."""
+    if not per_round:
+        return {key: None, f"{key}_spread": None, f"{key}_rounds": []}
+    ordered = sorted(per_round)
+    return {
+        key: round(statistics.median(ordered), digits),
+        f"{key}_spread": [round(ordered[0], digits), round(ordered[-1], digits)],
+        f"{key}_rounds": [round(v, digits) for v in per_round],
+    }
 
 
 # -- percentiles ----------------------------------------------------------------------------------------
@@ -256,7 +278,9 @@ class ApiServer:
         command: Callable[[int], list[str]] = uvicorn_module,
         *,
         log: Path | None = None,
+        ready_timeout: float = 90,
     ) -> None:
+        self.ready_timeout = ready_timeout
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
         self.command = command(self.port)
@@ -283,8 +307,9 @@ class ApiServer:
             return ""
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
 
-    def wait_ready(self, timeout: float = 90) -> float:
+    def wait_ready(self, timeout: float | None = None) -> float:
         """Poll `/health` until it answers 200; the seconds since the process started."""
+        timeout = self.ready_timeout if timeout is None else timeout
         deadline = time.perf_counter() + timeout
         with httpx.Client(base_url=self.url, timeout=2) as client:
             while time.perf_counter() < deadline:

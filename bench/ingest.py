@@ -5,24 +5,24 @@
 
 One embedded Neo4j (heap 1g, page cache 256m). The API runs as its own process, `uvicorn --factory
 app.main:app_from_env` (one worker, what `idgraph serve` runs) on a free 127.0.0.1 port. Each request is a
-new visitor: a new session with `batch` page-view events and one `urn:anonymous_id` alias, so the server
-creates a session, an alias, a profile and its id handle, and the events bound to the session.
+visit of an anonymous visitor (bench/raw_baseline.py): half of them new (a new session, a new
+`urn:anonymous_id` alias, so a profile and its id handle), half returning (a known session and alias, new
+events), `batch` page views each (1 or 100).
 
-- `http`: concurrent clients POST /track with `batch` events (1 or 100), each on a keep-alive connection of
-  bench/loadgen.py (a minimal client: the generator shares the two cores with the API and Neo4j, and httpx
-  alone took about 1.5 ms of CPU per request);
-- `raw`: the same clients' worth of concurrency writes the same delta (events MERGEd on their dedup key with
-  the same properties, session, alias, profile, handle, BELONGS_TO / HAS_ALIAS / BOUND_TO) with one
-  statement per request, `bench/ingest_cypher/raw_track.cypher`, through the app's own driver
-  (`app.store.driver.create_driver`), no HTTP.
+- `http`: concurrent clients POST /track, each on a keep-alive connection of bench/loadgen.py (a minimal
+  client: the generator shares the two cores with the API and Neo4j, and httpx alone took about 1.5 ms of
+  CPU per request); a request not answered 200 is an error and adds nothing to throughput;
+- `raw`: the same concurrency writes the same visits' graph delta with one hand-written UNWIND statement
+  per request, `bench/ingest_cypher/raw_track.cypher` (tests/api/test_raw_baseline.py asserts it leaves the
+  same nodes, relationships and properties as the API), through the app's own driver
+  (`app.store.driver.create_driver`, its settings), with ISO text times as the app sends them, no HTTP.
 
-The two alternate (http, raw, three times) for each batch size, after a warm-up of each (20 s: a fresh Neo4j
-keeps compiling the statements' code paths for a while, and the app's statements are larger than the raw
-one, so a short warm-up measured the JIT rather than the app); the figure is the ratio of the medians of
-events/s (three rounds: on this shared machine one phase in a few comes out a third slower for no reason of
-its own, and a median of two is their mean). The API process's RSS is sampled during the HTTP phases
-(`api_rss_mb`: the largest sample), and its CPU time per event is reported. The machine is shared: read
-ratios, not absolutes.
+After a warm-up of each side (20 s: a fresh Neo4j keeps compiling the statements' code paths for a while),
+the two alternate for three rounds per batch size, each round starting with the other side; the figure is
+the median of the per-round ratios of events/s, with their [min, max] as `<key>_spread`. The API process's
+RSS is sampled during the HTTP phases (`api_rss_mb`: the largest sample), and its CPU time (utime + stime)
+per event is reported for each batch size. BENCH_INGEST_SECONDS, BENCH_INGEST_WARMUP and
+BENCH_INGEST_ROUNDS shorten a run while developing. The machine is shared: read ratios, not absolutes.
 """
 
 from __future__ import annotations
@@ -32,18 +32,16 @@ import asyncio
 import json
 import os
 import platform
-import statistics
+import random
 import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import msgspec
+from neo4j.exceptions import Neo4jError
 
-from app.store.catalog import QueryCatalog
 from bench._common import (
     HOST,
     RESULTS,
@@ -54,111 +52,57 @@ from bench._common import (
     connect,
     cpu_seconds,
     ensure_source,
+    env_number,
     local_neo4j,
+    round_spread,
     rss_mb,
     uvicorn_module,
     write_result,
 )
 from bench.loadgen import KeepAliveConnection
-from graph_model.enrichment import event_fields
+from bench.raw_baseline import RAW, RAW_STATEMENT, Visitor, loopback_client, raw_params, track_body
 
 ADMIN = "bench-" + uuid.uuid4().hex
 SOURCE = "bench-ingest"
-PAGES = ["https://shop.example/", "https://shop.example/catalog?utm_source=news", "https://shop.example/cart"]
-RAW = QueryCatalog("bench.ingest_cypher")
-_json = msgspec.json.Encoder()
 
 
 def api_server(neo4j_uri: str, data_dir: Path, profile_to: Path | None = None) -> ApiServer:
     """The app under uvicorn in its own process (optionally under pyinstrument), no in-process purge."""
     env = api_env(neo4j_uri, data_dir, ADMIN, IDGRAPH_PURGE_INTERVAL_SECONDS="0")
-    return ApiServer(env, lambda port: uvicorn_module(port, profile_to))
+    return ApiServer(env, lambda port: uvicorn_module(port, profile_to), ready_timeout=300)
 
 
 class Workload:
-    """New visitors: a session, a device alias and `batch` page views each; ids unique across the run."""
+    """Anonymous visitors (bench/raw_baseline.py): each call is a visit of `batch` page views, by a new
+    visitor or, with probability `returning`, by one seen before in this phase (a known session and alias).
+    A visitor is never in two calls at once, so neither side waits on the other's locks."""
 
-    def __init__(self, batch: int) -> None:
+    def __init__(self, batch: int, returning: float) -> None:
         self.batch = batch
-        self.t0 = datetime(2026, 3, 1, tzinfo=UTC)
+        self.returning = returning
+        self.idle: list[Visitor] = []
+        self.rng = random.Random(batch)
 
-    def visit(self) -> dict[str, Any]:
-        tag = uuid.uuid4().hex
-        return {
-            "session": f"s-{tag}",
-            "device": f"d-{tag}",
-            "events": [
-                {
-                    "id": f"e-{tag}-{i}",
-                    "time": self.t0 + timedelta(seconds=i),
-                    "url": PAGES[i % len(PAGES)],
-                }
-                for i in range(self.batch)
-            ],
-        }
+    def take(self) -> Visitor:
+        if self.idle and self.rng.random() < self.returning:
+            return self.idle.pop(self.rng.randrange(len(self.idle)))
+        return Visitor(self.batch)
 
-    @staticmethod
-    def track_body(visit: dict[str, Any]) -> bytes:
-        return _json.encode(
-            {
-                "source": {"id": SOURCE},
-                "session": {"id": visit["session"]},
-                "events": [
-                    {
-                        "type": "page-view",
-                        "id": e["id"],
-                        "time": e["time"].isoformat(),
-                        "properties": {"url": e["url"]},
-                    }
-                    for e in visit["events"]
-                ],
-                "aliases": [f"urn:anonymous_id:{visit['device']}"],
-            }
-        )
-
-    @staticmethod
-    def raw_params(visit: dict[str, Any]) -> dict[str, Any]:
-        now = datetime.now(UTC)
-        events = []
-        for e in visit["events"]:
-            props = {"url": e["url"]}
-            events.append(
-                {
-                    "key": f"{SOURCE}|ext|{e['id']}",
-                    "id": str(uuid.uuid4()),
-                    "external_id": e["id"],
-                    "type": "page-view",
-                    "time": e["time"],
-                    "properties_json": _json.encode(props).decode(),
-                    "context_json": "{}",
-                    "enriched": event_fields(props, {}, None),
-                }
-            )
-        times = [e["time"] for e in visit["events"]]
-        return {
-            "profile_id": str(uuid.uuid4()),
-            "session_id": visit["session"],
-            "source_id": SOURCE,
-            "urn": f"urn:anonymous_id:{visit['device']}",
-            "alias_value": visit["device"],
-            "first": min(times),
-            "last": max(times),
-            "now": now,
-            "request_id": str(uuid.uuid4()),
-            "events": events,
-        }
+    def give_back(self, visitor: Visitor) -> None:
+        self.idle.append(visitor)
 
 
-async def drive(call: Callable[[], Awaitable[None]], concurrency: int, seconds: float) -> tuple[int, float]:
-    """Run `call` from `concurrency` workers for `seconds`; the number of calls done and the elapsed time."""
+async def drive(call: Callable[[], Awaitable[bool]], concurrency: int, seconds: float) -> tuple[int, float]:
+    """Run `call` from `concurrency` workers for `seconds`; the number of calls that succeeded (a call says
+    so; a failure is counted by the caller as an error, never as throughput) and the elapsed time."""
     done = 0
     stop_at = time.perf_counter() + seconds
 
     async def worker() -> None:
         nonlocal done
         while time.perf_counter() < stop_at:
-            await call()
-            done += 1
+            if await call():
+                done += 1
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -166,9 +110,9 @@ async def drive(call: Callable[[], Awaitable[None]], concurrency: int, seconds: 
 
 
 async def phase(
-    mode: str, batch: int, server: ApiServer, graph: Graph, concurrency: int, seconds: float
+    mode: str, work: Workload, server: ApiServer, graph: Graph, concurrency: int, seconds: float
 ) -> dict[str, Any]:
-    work = Workload(batch)
+    batch = work.batch
     rss: list[float] = []
     errors = 0
     connections: asyncio.Queue[KeepAliveConnection] = asyncio.Queue()
@@ -176,22 +120,38 @@ async def phase(
         for _ in range(concurrency):
             connections.put_nowait(KeepAliveConnection(HOST, server.port))
 
-        async def call() -> None:
+        async def call() -> bool:
             nonlocal errors
+            visitor = work.take()
+            body = track_body(SOURCE, visitor, visitor.visit())
             connection = await connections.get()
             try:
-                status, _ = await connection.post("/track", work.track_body(work.visit()))
+                status, _ = await connection.post("/track", body)
             finally:
                 connections.put_nowait(connection)
             if status != 200:
                 errors += 1
+                return False
+            work.give_back(visitor)
+            return True
 
     else:
-        # Straight through the driver, not the repository: the floor is the statement alone.
-        raw, driver, database = RAW["raw_track"], graph.driver, graph.database
+        # Straight through the app's driver (create_driver: its settings), not the repository: the floor is
+        # the statement alone. The client is the one the API sees over loopback (bench/loadgen.py).
+        raw, driver, database, client = RAW[RAW_STATEMENT], graph.driver, graph.database, loopback_client()
 
-        async def call() -> None:
-            await driver.execute_query(raw, work.raw_params(work.visit()), database_=database)
+        async def call() -> bool:
+            nonlocal errors
+            visitor = work.take()
+            try:
+                await driver.execute_query(
+                    raw, raw_params(SOURCE, visitor, visitor.visit(), client), database_=database
+                )
+            except Neo4jError:
+                errors += 1
+                return False
+            work.give_back(visitor)
+            return True
 
     async def sample() -> None:
         while True:
@@ -215,6 +175,7 @@ async def phase(
         "errors": errors,
         "events_per_s": round(events / elapsed, 1),
         "requests_per_s": round(requests / elapsed, 1),
+        # The API's own CPU (utime + stime of its process) over the phase, per event stored.
         "api_cpu_ms_per_event": round(1000 * cpu / events, 3) if mode == "http" and events else None,
         "api_rss_mb": round(max(rss), 1) if mode == "http" and rss else None,
     }
@@ -225,27 +186,33 @@ async def measure(server: ApiServer, uri: str, args: argparse.Namespace) -> dict
         ensure_source(server.url, ADMIN, SOURCE, "ingest bench")
         phases: list[dict[str, Any]] = []
         for batch in args.batches:
+            # Each side has visitors of its own, returning ones among them, for the whole batch size.
+            work = {mode: Workload(batch, args.returning) for mode in ("http", "raw")}
             for mode in ("http", "raw"):  # warm-up: compile plans, fill caches
-                await phase(mode, batch, server, graph, args.concurrency, args.warmup)
-            for _ in range(args.rounds):
-                for mode in ("http", "raw"):
-                    result = await phase(mode, batch, server, graph, args.concurrency, args.seconds)
+                await phase(mode, work[mode], server, graph, args.concurrency, args.warmup)
+            for round_ in range(args.rounds):
+                # Rounds alternate which side goes first, so drift within a round falls on both alike.
+                for mode in ("http", "raw") if round_ % 2 == 0 else ("raw", "http"):
+                    result = await phase(mode, work[mode], server, graph, args.concurrency, args.seconds)
+                    result["round"] = round_
                     print(json.dumps(result), file=sys.stderr, flush=True)
                     phases.append(result)
         idle_rss = rss_mb(server.pid)
     out: dict[str, Any] = {"phases": phases, "api_rss_mb_idle_after": round(idle_rss, 1)}
     for batch in args.batches:
-        http = [p["events_per_s"] for p in phases if p["batch"] == batch and p["mode"] == "http"]
-        raw = [p["events_per_s"] for p in phases if p["batch"] == batch and p["mode"] == "raw"]
-        out[f"ingest_ratio_batch{batch}"] = round(statistics.median(http) / statistics.median(raw), 3)
-        out[f"ingest_events_per_s_batch{batch}"] = round(statistics.median(http), 1)
-        out[f"raw_events_per_s_batch{batch}"] = round(statistics.median(raw), 1)
-        out[f"api_cpu_ms_per_event_batch{batch}"] = round(
-            statistics.median(
-                p["api_cpu_ms_per_event"] for p in phases if p["batch"] == batch and p["mode"] == "http"
-            ),
-            3,
+
+        def of(mode: str, key: str, batch: int = batch) -> list[float]:
+            return [p[key] for p in phases if p["batch"] == batch and p["mode"] == mode]
+
+        http, raw = of("http", "events_per_s"), of("raw", "events_per_s")
+        out |= round_spread(
+            f"ingest_ratio_batch{batch}", [h / r for h, r in zip(http, raw, strict=True) if r]
         )
+        out |= round_spread(f"ingest_events_per_s_batch{batch}", http, 1)
+        out |= round_spread(f"raw_events_per_s_batch{batch}", raw, 1)
+        cpu = [v for v in of("http", "api_cpu_ms_per_event") if v is not None]
+        out |= round_spread(f"api_cpu_ms_per_event_batch{batch}", cpu)
+        out[f"errors_batch{batch}"] = {"http": sum(of("http", "errors")), "raw": sum(of("raw", "errors"))}
     out["api_rss_mb"] = max(p["api_rss_mb"] for p in phases if p["api_rss_mb"] is not None)
     return out
 
@@ -269,9 +236,17 @@ def main() -> None:
     parser = arguments(__doc__)
     parser.add_argument("--batches", type=int, nargs="+", default=[100, 1])
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=12.0, help="length of each measured phase")
-    parser.add_argument("--warmup", type=float, default=20.0)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=env_number("BENCH_INGEST_SECONDS", 12.0),
+        help="length of each measured phase (BENCH_INGEST_SECONDS)",
+    )
+    parser.add_argument("--warmup", type=float, default=env_number("BENCH_INGEST_WARMUP", 20.0))
+    parser.add_argument("--rounds", type=int, default=int(env_number("BENCH_INGEST_ROUNDS", 3)))
+    parser.add_argument(
+        "--returning", type=float, default=0.5, help="the share of visits by a visitor seen before"
+    )
     parser.add_argument(
         "--profile", action="store_true", help="run the API under pyinstrument (no json written)"
     )
@@ -288,11 +263,14 @@ def main() -> None:
         "ingest_ratio_batch100": result.get("ingest_ratio_batch100"),
         "ingest_ratio_batch1": result.get("ingest_ratio_batch1"),
         "ingest_events_per_s_batch100": result.get("ingest_events_per_s_batch100"),
+        "api_cpu_ms_per_event_batch1": result.get("api_cpu_ms_per_event_batch1"),
+        "api_cpu_ms_per_event_batch100": result.get("api_cpu_ms_per_event_batch100"),
         "api_rss_mb": result["api_rss_mb"],
         **result,
         "concurrency": args.concurrency,
         "seconds_per_phase": args.seconds,
         "rounds": args.rounds,
+        "returning": args.returning,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "seconds": round(time.perf_counter() - started, 1),
     }

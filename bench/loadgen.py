@@ -20,14 +20,29 @@ class KeepAliveConnection:
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
 
-    async def post(self, path: str, body: bytes, content_type: str = "application/json") -> tuple[int, bytes]:
+    async def post(
+        self, path: str, body: bytes, content_type: str = "application/json", headers: str = ""
+    ) -> tuple[int, bytes]:
         """POST `body` to `path`; the status and the response body. Reconnects when the server closed."""
+        return await self.request("POST", path, body, f"Content-Type: {content_type}\r\n{headers}")
+
+    async def get(self, path: str, headers: str = "") -> tuple[int, bytes]:
+        """GET `path` with `headers` (lines ending in CRLF); the status and the response body. A connection
+        the server closed while it sat idle (uvicorn closes keep-alive connections after 5 s) is opened
+        again and the GET sent once more."""
+        try:
+            return await self.request("GET", path, b"", headers)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            await self.close()
+            return await self.request("GET", path, b"", headers)
+
+    async def request(self, method: str, path: str, body: bytes, headers: str = "") -> tuple[int, bytes]:
         if self._writer is None or self._writer.is_closing():
             self._reader, self._writer = await asyncio.open_connection(self._host, self._port)
         assert self._reader is not None and self._writer is not None
         head = (
-            f"POST {path} HTTP/1.1\r\nHost: {self._host}:{self._port}\r\n"
-            f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
+            f"{method} {path} HTTP/1.1\r\nHost: {self._host}:{self._port}\r\n"
+            f"{headers}Content-Length: {len(body)}\r\n\r\n"
         ).encode()
         self._writer.write(head + body)
         status_line = await self._reader.readline()

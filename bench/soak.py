@@ -22,7 +22,8 @@ from typing import Any
 import httpx
 
 from bench._common import RESULTS, ApiServer, arguments, ensure_source, local_neo4j, rss_mb, write_result
-from bench.ingest import ADMIN, SOURCE, Workload, api_server, drive
+from bench.ingest import ADMIN, SOURCE, api_server, drive
+from bench.raw_baseline import Visitor, track_body
 
 SAMPLE_EVERY = 10.0
 
@@ -30,16 +31,17 @@ SAMPLE_EVERY = 10.0
 async def soak(
     server: ApiServer, minutes: float, concurrency: int, batch: int, warmup: float
 ) -> dict[str, Any]:
-    work = Workload(batch)
     errors = 0
     async with httpx.AsyncClient(
         base_url=server.url, headers={"content-type": "application/json"}, timeout=60
     ) as c:
 
-        async def call() -> None:
+        async def call() -> bool:
             nonlocal errors
-            response = await c.post("/track", content=work.track_body(work.visit()))
+            visitor = Visitor(batch)  # a new visitor each time
+            response = await c.post("/track", content=track_body(SOURCE, visitor, visitor.visit()))
             errors += response.status_code != 200
+            return response.status_code == 200
 
         await drive(call, concurrency, warmup)
         samples: list[tuple[float, float]] = []
