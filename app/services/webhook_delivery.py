@@ -86,6 +86,7 @@ class DeliveryWorker:
             "webhook_advance",
             "webhook_release",
             "webhook_delivery_record",
+            "webhook_delivery_done",
             "webhook_deliveries_purge",
         )
         self._store = store
@@ -183,9 +184,8 @@ class DeliveryWorker:
                 else 0.0
             )
             for item in page.items:
-                await self._deliver(hook, item)
+                await self._deliver(hook, item)  # moves the cursor past it
                 cursor = item["seq"]
-                await self._advance(webhook_id, cursor)
             if len(page.items) < PAGE:
                 now = time.monotonic()
                 if page.next_seq > cursor and (
@@ -200,6 +200,7 @@ class DeliveryWorker:
         """POST one change until a 2xx or the retry window is over; every attempt recorded."""
         webhook_id = hook["id"]
         if item["type"] == "event" and item.get("event") is None:
+            await self._advance(webhook_id, item["seq"])
             return  # the event was erased since: nothing to say
         did = delivery_id(webhook_id, item["seq"])
         body = json.dumps(
@@ -227,25 +228,31 @@ class DeliveryWorker:
                 outcome = "abandoned"
             else:
                 outcome = "failed"
-            await self._store.write(
-                "webhook_delivery_record",
-                id=str(uuid.uuid4()),
-                webhook_id=webhook_id,
-                delivery_id=did,
-                seq=item["seq"],
-                change_type=item["type"],
-                profile_id=item.get("profile_id"),
-                attempt=attempt,
-                outcome=outcome,
-                status_code=status,
-                error=error,
-                duration_ms=took,
-            )
+            record = {
+                "id": str(uuid.uuid4()),
+                "webhook_id": webhook_id,
+                "delivery_id": did,
+                "seq": item["seq"],
+                "change_type": item["type"],
+                "profile_id": item.get("profile_id"),
+                "attempt": attempt,
+                "outcome": outcome,
+                "status_code": status,
+                "error": error,
+                "duration_ms": took,
+            }
             WEBHOOK_DELIVERIES.labels(webhook_id, outcome).inc()
             if outcome != "failed":
                 if outcome == "abandoned":
                     log.warning("webhook delivery abandoned", webhook=webhook_id, attempts=attempt)
+                # The attempt and the cursor past the change in one transaction, under the lease.
+                done = await self._store.write(
+                    "webhook_delivery_done", owner=self.owner, ttl_ms=self._lease_ms, **record
+                )
+                if not done:
+                    raise _LeaseLost(webhook_id)
                 return
+            await self._store.write("webhook_delivery_record", **record)
             await self._wait(webhook_id, backoff_seconds(attempt, self._backoff, self._backoff_max))
 
     async def _wait(self, webhook_id: str, seconds: float) -> None:
