@@ -39,7 +39,7 @@ def _start_api(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[by
     ]
     with log.open("ab") as out:
         proc = subprocess.Popen(command, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300  # the warm-up plans every hot statement: slow on a loaded machine
     while True:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200:
