@@ -37,6 +37,7 @@ from app.logging import configure_logging, get_logger
 from app.services.container import Services
 from app.services.retention import purge_periodically
 from app.services.warmup import warm_up
+from app.services.webhook_delivery import DeliveryWorker
 from app.settings import Settings, load_settings
 from app.store.catalog import catalog
 from app.store.driver import create_driver
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         driver = create_driver(settings)
         purge_task: asyncio.Task[None] | None = None
+        delivery_task: asyncio.Task[None] | None = None
         try:
             services = Services.build(settings, driver, queries)
             await services.store.bootstrap_schema()
@@ -127,9 +129,29 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     purge_periodically(services.retention, settings.purge_interval_seconds),
                     name="anonymous-purge",
                 )
+            # The webhook delivery worker (app/services/webhook_delivery.py), with the change feed's purge.
+            if settings.webhook_delivery:
+                delivery_task = asyncio.create_task(
+                    DeliveryWorker(
+                        services.store,
+                        services.changes,
+                        allowed_hosts=settings.webhook_allowed_hosts,
+                        retry_hours=settings.webhook_retry_hours,
+                        backoff_seconds=settings.webhook_backoff_seconds,
+                        backoff_max_seconds=settings.webhook_backoff_max_seconds,
+                        poll_seconds=settings.webhook_poll_seconds,
+                        lease_seconds=settings.webhook_lease_seconds,
+                        timeout_seconds=settings.webhook_timeout_seconds,
+                    ).run(),
+                    name="webhook-delivery",
+                )
             log.info("idgraph ready", neo4j=settings.neo4j_uri, database=settings.neo4j_database)
             yield
         finally:
+            if delivery_task is not None:
+                delivery_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await delivery_task
             if purge_task is not None:
                 purge_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -55,6 +55,22 @@ NEO4J_SECONDS = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15),
 )
 
+# The change feed's webhooks (app/services/webhook_delivery.py): attempts by webhook id and outcome
+# (delivered, failed and retried, abandoned after IDGRAPH_WEBHOOK_RETRY_HOURS), and per webhook the age of
+# the oldest change it has not had yet (0 when it is up to date). Webhook ids are few, registered by admins.
+WEBHOOK_DELIVERIES = Counter(
+    "idgraph_webhook_deliveries",
+    "Webhook delivery attempts by webhook and outcome",
+    ["webhook", "outcome"],
+    registry=REGISTRY,
+)
+FEED_LAG = Gauge(
+    "idgraph_webhook_feed_lag_seconds",
+    "Age of the oldest change a webhook has not been delivered yet (0: up to date)",
+    ["webhook"],
+    registry=REGISTRY,
+)
+
 
 def render() -> bytes:
     return generate_latest(REGISTRY)
@@ -78,7 +94,9 @@ def record_ingestion(dialect: str, saved: int, duplicates: int, merges: int, ref
 
 __all__: Sequence[str] = [
     "CONTENT_TYPE",
+    "FEED_LAG",
     "REGISTRY",
+    "WEBHOOK_DELIVERIES",
     "neo4j_timer",
     "record_ingestion",
     "render",

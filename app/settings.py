@@ -70,6 +70,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # before the receive time replaces it.
     default_phone_region: str | None = None
     max_future_skew_hours: float = 24.0
+    # The change feed and its webhooks (issue 19): how long changes are kept (a cursor older than that is
+    # 410), how long a delivery is retried, which hosts webhooks may target, the retry schedule (the first
+    # retry after about webhook_backoff_seconds, doubled up to the max, with jitter), how often the worker
+    # looks for changes, a webhook's lease (one process delivers it), the POST timeout, and the feed's safety
+    # margin behind the oldest open transaction.
+    changes_retention_days: int = 30
+    webhook_retry_hours: float = 24.0
+    webhook_allowed_hosts: tuple[str, ...] = ()
+    webhook_backoff_seconds: float = 1.0
+    webhook_backoff_max_seconds: float = 300.0
+    webhook_poll_seconds: float = 1.0
+    webhook_lease_seconds: float = 30.0
+    webhook_timeout_seconds: float = 10.0
+    changes_settle_seconds: float = 0.25
+    webhook_delivery: bool = True  # IDGRAPH_WEBHOOK_DELIVERY=off: this process delivers nothing
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -104,6 +119,26 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise SettingsError(f"IDGRAPH_DEFAULT_PHONE_REGION: {exc}") from None
         if self.max_future_skew_hours < 0:
             raise SettingsError("IDGRAPH_MAX_FUTURE_SKEW_HOURS must be 0 or positive")
+        if self.changes_retention_days < 1:
+            raise SettingsError("IDGRAPH_CHANGES_RETENTION_DAYS must be positive")
+        if self.webhook_retry_hours < 0:
+            raise SettingsError("IDGRAPH_WEBHOOK_RETRY_HOURS must be 0 or positive")
+        if not 0 < self.webhook_backoff_seconds <= self.webhook_backoff_max_seconds:
+            raise SettingsError(
+                "IDGRAPH_WEBHOOK_BACKOFF_SECONDS must be positive and at most"
+                " IDGRAPH_WEBHOOK_BACKOFF_MAX_SECONDS"
+            )
+        if self.webhook_poll_seconds <= 0 or self.webhook_timeout_seconds <= 0:
+            raise SettingsError(
+                "IDGRAPH_WEBHOOK_POLL_SECONDS and IDGRAPH_WEBHOOK_TIMEOUT_SECONDS must be positive"
+            )
+        if self.webhook_lease_seconds <= self.webhook_timeout_seconds:
+            raise SettingsError(
+                "IDGRAPH_WEBHOOK_LEASE_SECONDS must be longer than IDGRAPH_WEBHOOK_TIMEOUT_SECONDS"
+                " (a lease must outlast one delivery attempt)"
+            )
+        if self.changes_settle_seconds < 0:
+            raise SettingsError("IDGRAPH_CHANGES_SETTLE_SECONDS must be 0 or positive")
         if self.neo4j_uri is not None and "://" not in self.neo4j_uri:
             raise SettingsError(
                 f"NEO4J_URI must look like bolt://host:port or neo4j://host, got {self.neo4j_uri!r}"
@@ -135,6 +170,17 @@ def _float(env: dict[str, str], name: str, default: float) -> float:
         return float(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+
+
+def _on_off(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("on", "true", "1", "yes"):
+        return True
+    if raw in ("off", "false", "0", "no"):
+        return False
+    raise SettingsError(f"{name} must be on or off, got {raw!r}")
 
 
 def _phone_region(raw: str | None) -> str | None:
@@ -218,4 +264,16 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         metrics_token=env.get("IDGRAPH_METRICS_TOKEN") or None,
         default_phone_region=_phone_region(env.get("IDGRAPH_DEFAULT_PHONE_REGION")),
         max_future_skew_hours=_float(env, "IDGRAPH_MAX_FUTURE_SKEW_HOURS", 24.0),
+        changes_retention_days=_int(env, "IDGRAPH_CHANGES_RETENTION_DAYS", 30),
+        webhook_retry_hours=_float(env, "IDGRAPH_WEBHOOK_RETRY_HOURS", 24.0),
+        webhook_allowed_hosts=tuple(
+            h.strip().lower() for h in env.get("IDGRAPH_WEBHOOK_ALLOWED_HOSTS", "").split(",") if h.strip()
+        ),
+        webhook_backoff_seconds=_float(env, "IDGRAPH_WEBHOOK_BACKOFF_SECONDS", 1.0),
+        webhook_backoff_max_seconds=_float(env, "IDGRAPH_WEBHOOK_BACKOFF_MAX_SECONDS", 300.0),
+        webhook_poll_seconds=_float(env, "IDGRAPH_WEBHOOK_POLL_SECONDS", 1.0),
+        webhook_lease_seconds=_float(env, "IDGRAPH_WEBHOOK_LEASE_SECONDS", 30.0),
+        webhook_timeout_seconds=_float(env, "IDGRAPH_WEBHOOK_TIMEOUT_SECONDS", 10.0),
+        changes_settle_seconds=_float(env, "IDGRAPH_CHANGES_SETTLE_SECONDS", 0.25),
+        webhook_delivery=_on_off(env, "IDGRAPH_WEBHOOK_DELIVERY", True),
     )

@@ -8,6 +8,9 @@ app.main:app_from_env` (one worker, what `idgraph serve` runs) on a free 127.0.0
 visit of an anonymous visitor (bench/raw_baseline.py): half of them new (a new session, a new
 `urn:anonymous_id` alias, so a profile and its id handle), half returning (a known session and alias, new
 events), `batch` page views each (1 or 100).
+One webhook is registered for every identity change (`--no-webhook`: none), its receiver a sink in this
+process (bench/webhook_sink.py): each new visitor also writes a `profile-created` feed entry, and the API's
+delivery worker POSTs it while the load runs (`webhook_deliveries_received`).
 
 - `http`: concurrent clients POST /track, each on a keep-alive connection of bench/loadgen.py (a minimal
   client: the generator shares the two cores with the API and Neo4j, and httpx alone took about 1.5 ms of
@@ -61,14 +64,16 @@ from bench._common import (
 )
 from bench.loadgen import KeepAliveConnection
 from bench.raw_baseline import RAW, RAW_STATEMENT, Visitor, loopback_client, raw_params, track_body
+from bench.webhook_sink import SINK_ENV, WebhookSink, register
 
 ADMIN = "bench-" + uuid.uuid4().hex
 SOURCE = "bench-ingest"
 
 
 def api_server(neo4j_uri: str, data_dir: Path, profile_to: Path | None = None) -> ApiServer:
-    """The app under uvicorn in its own process (optionally under pyinstrument), no in-process purge."""
-    env = api_env(neo4j_uri, data_dir, ADMIN, IDGRAPH_PURGE_INTERVAL_SECONDS="0")
+    """The app under uvicorn in its own process (optionally under pyinstrument), no in-process purge; its
+    webhooks may target 127.0.0.1 (the sink of --webhook)."""
+    env = api_env(neo4j_uri, data_dir, ADMIN, IDGRAPH_PURGE_INTERVAL_SECONDS="0", **SINK_ENV)
     return ApiServer(env, lambda port: uvicorn_module(port, profile_to), ready_timeout=300)
 
 
@@ -181,9 +186,13 @@ async def phase(
     }
 
 
-async def measure(server: ApiServer, uri: str, args: argparse.Namespace) -> dict[str, Any]:
+async def measure(
+    server: ApiServer, uri: str, args: argparse.Namespace, sink: WebhookSink | None = None
+) -> dict[str, Any]:
     async with connect(uri) as graph:
         ensure_source(server.url, ADMIN, SOURCE, "ingest bench")
+        if sink is not None:  # one webhook for every identity change: the feed's and the worker's cost
+            register(server.url, ADMIN, sink.url)
         phases: list[dict[str, Any]] = []
         for batch in args.batches:
             # Each side has visitors of its own, returning ones among them, for the whole batch size.
@@ -251,14 +260,22 @@ def main() -> None:
         "--profile", action="store_true", help="run the API under pyinstrument (no json written)"
     )
     parser.add_argument("--out", type=Path, default=RESULTS / "ingest.json")
+    parser.add_argument(
+        "--webhook",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="register one webhook for every identity change (a sink in this process) before measuring",
+    )
     args = parser.parse_args()
     profile_to = RESULTS / "ingest_profile.txt" if args.profile else None
     started = time.perf_counter()
     with (
         local_neo4j("idgraph-ingest-", heap="1g", page_cache="256m") as neo4j,
         api_server(neo4j.uri, neo4j.workdir / "api", profile_to) as server,
+        WebhookSink() as sink,
     ):
-        result = asyncio.run(measure(server, neo4j.uri, args))
+        result = asyncio.run(measure(server, neo4j.uri, args, sink if args.webhook else None))
+        result["webhook_deliveries_received"] = sink.received if args.webhook else None
     result = {
         "ingest_ratio_batch100": result.get("ingest_ratio_batch100"),
         "ingest_ratio_batch1": result.get("ingest_ratio_batch1"),
@@ -271,6 +288,7 @@ def main() -> None:
         "seconds_per_phase": args.seconds,
         "rounds": args.rounds,
         "returning": args.returning,
+        "webhook_registered": args.webhook,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "seconds": round(time.perf_counter() - started, 1),
     }

@@ -43,7 +43,7 @@
 //   3. create the new session and aliases, once those locks are held;
 //   4. read the identity state: where the session, each alias and the claimed id belong now;
 //   5. choose the first plan whose condition that state meets;
-//   6. carry it out (a-h).
+//   6. carry it out (a-h), and write the change feed's entries for it (i).
 // It answers one row: stored, locked, created, session_profile, aliases, blocked, claimed_profile, profiles,
 // shared, session_aliases, committed (the chosen plan's `when`, or null) and committed_profile (RoundRow in ingest_plan.py).
 //
@@ -343,6 +343,62 @@ CALL (plan) {
   UNWIND coalesce(plan.shared_urns, []) AS urn
   MATCH (a:Alias {urn: urn})
   SET a.shared = true
+}
+// step 6i: the change feed (app/services/changes.py), written by this transaction under the profile locks it
+// holds: profile-created or alias-added with the aliases the plan attached (6c, 6d); one entry per audit
+// event of 6g that names a feed profile (feed_profile_id); an `event` entry for each event bound (6f) whose
+// type a webhook asked for (its event_types; no Webhook, nothing read). `at` is the server's clock read here,
+// after every lock is held, which is what orders a profile's changes (README, Changes and webhooks); its
+// 16 digits of microseconds begin `seq`, then a digit for the kind of change (graph_model/changes.py).
+CALL (plan, profile_id) {
+  WITH plan, profile_id WHERE plan IS NOT NULL AND profile_id IS NOT NULL
+  CALL (plan, profile_id) {
+    UNWIND plan.attach_urns AS urn
+    MATCH (a:Alias {urn: urn})
+    WHERE a.profile_id = profile_id
+    RETURN collect(a) AS added
+  }
+  WITH plan, profile_id, added, plan.new_profile_id IS NOT NULL AS created, datetime.realtime() AS at
+  WHERE created OR size(added) > 0
+  CREATE (c:Change {
+    seq: right('0000000000000000' + toString(at.epochSeconds * 1000000 + at.microsecond), 16)
+         + CASE WHEN created THEN '1' ELSE '2' END + '-' + randomUUID(),
+    type: CASE WHEN created THEN 'profile-created' ELSE 'alias-added' END,
+    at: at, profile_id: profile_id, aliases: [a IN added | a.urn]
+  })
+  FOREACH (a IN added | CREATE (c)-[:NAMES]->(a))
+}
+CALL (plan) {
+  UNWIND plan.system_events AS ev
+  WITH ev, datetime.realtime() AS at
+  WHERE ev.feed_profile_id IS NOT NULL
+  CREATE (c:Change {
+    seq: right('0000000000000000' + toString(at.epochSeconds * 1000000 + at.microsecond), 16)
+         + CASE ev.type WHEN 'merge-refused' THEN '3' WHEN 'profile-merged' THEN '4' WHEN 'profile-split' THEN '5'
+           ELSE '6' END + '-' + randomUUID(),
+    type: ev.type, at: at, profile_id: ev.feed_profile_id, details_json: ev.properties_json
+  })
+  WITH c, ev
+  CALL (c, ev) {
+    UNWIND ev.names_urns AS urn
+    MATCH (a:Alias {urn: urn})
+    CREATE (c)-[:NAMES]->(a)
+  }
+}
+CALL (plan, profile_id) {
+  WITH plan, profile_id WHERE plan IS NOT NULL AND profile_id IS NOT NULL
+  MATCH (w:Webhook)
+  UNWIND w.event_types AS wanted
+  WITH profile_id, collect(DISTINCT wanted) AS wanted
+  UNWIND $bind_events AS ev
+  MATCH (e:Event {id: ev.id})
+  WHERE e.type IN wanted
+  WITH profile_id, e, datetime.realtime() AS at
+  CREATE (:Change {
+    seq: right('0000000000000000' + toString(at.epochSeconds * 1000000 + at.microsecond), 16) + '8-'
+         + randomUUID(),
+    type: 'event', at: at, profile_id: profile_id, event_id: e.id, event_type: e.type
+  })
 }
 // The state read (step 4) and the plan carried out (steps 5 and 6), if any.
 RETURN stored, locked, create AS created, session_profile, aliases, blocked, claimed_profile, profiles, shared,

@@ -75,6 +75,9 @@ def settings_env(neo4j_server: Neo4jServer, tmp_path_factory: pytest.TempPathFac
         "IDGRAPH_DATA_DIR": str(tmp_path_factory.mktemp("idgraph-data")),
         "IDGRAPH_LOG_FORMAT": "json",
         "IDGRAPH_LOG_LEVEL": "WARNING",
+        # The shared servers deliver no webhooks: tests/api/test_changes.py starts its own, each with its
+        # receivers' host allowed and a short retry schedule.
+        "IDGRAPH_WEBHOOK_DELIVERY": "off",
     }
     if neo4j_server.user and neo4j_server.password:
         env |= {"NEO4J_USER": neo4j_server.user, "NEO4J_PASSWORD": neo4j_server.password}

@@ -105,3 +105,5 @@ def document_problems(openapi: OpenAPI) -> None:
         for status in sorted({*COMMON, *extra}):
             # Replaces Litestar's own 400 (a shape idgraph never answers with).
             responses[str(status)] = _problem(status)
+        if path == "/changes":  # a cursor older than the change retention
+            responses["410"] = _problem(410)

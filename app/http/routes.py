@@ -6,6 +6,7 @@ from litestar.types import ControllerRouterHandler
 
 from app.explorer import explorer_page, explorer_static
 from app.http.aliases import AliasController
+from app.http.changes import ChangesController, WebhookController
 from app.http.converge import converge
 from app.http.erasure import QueryAndEraseController
 from app.http.esp import esp_events
@@ -38,6 +39,9 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     ExplainController,
     SplitController,
     MergeController,
+    # The change feed and its webhooks (admin).
+    ChangesController,
+    WebhookController,
     explorer_page,
     explorer_static(),
     metrics_endpoint,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from neo4j import AsyncDriver
 
+from app.services.changes import ChangeFeed, WebhookRegistry
 from app.services.erase import EraseService
 from app.services.explain import ExplainService
 from app.services.ingestion import IngestionService
@@ -42,6 +43,9 @@ class Services:
     manual_merge: ManualMergeService
     rebuild: RebuildService
     renormalize: RenormalizeService
+    # The change feed and its webhooks (issue 19); the delivery worker is the API's (app.main lifespan).
+    changes: ChangeFeed
+    webhooks: WebhookRegistry
 
     @classmethod
     def build(cls, settings: Settings, driver: AsyncDriver, queries: QueryCatalog | None = None) -> Services:
@@ -67,4 +71,6 @@ class Services:
             manual_merge=ManualMergeService(store, settings.identity_rules),
             rebuild=RebuildService(store, rules),
             renormalize=RenormalizeService(store, rules, settings.default_phone_region),
+            changes=ChangeFeed(store, settings.changes_retention_days, settings.changes_settle_seconds),
+            webhooks=WebhookRegistry(store, settings.webhook_allowed_hosts),
         )

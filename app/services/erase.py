@@ -11,7 +11,10 @@ again is a new alias and starts a fresh profile.
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
+from neo4j import AsyncManagedTransaction
 
 from app.logging import get_logger
 from app.store.repository import GraphRepository
@@ -61,7 +64,7 @@ class EraseService:
                     report.events += deleted
                     if deleted < self._batch:
                         break
-                done = await session.execute_write(self._store.single, "erase_component", profile_id=live)
+                done = await session.execute_write(self._erase_members, live)
                 if done is not None:
                     report.profile_id = live
                     report.events += int(done["events"])
@@ -78,3 +81,14 @@ class EraseService:
                     return report
                 # Merged into another profile meanwhile: erase the survivor's component instead.
         raise RuntimeError(f"profile {profile_id} kept merging while it was erased")
+
+    async def _erase_members(self, tx: AsyncManagedTransaction, profile_id: str) -> dict[str, Any] | None:
+        """The last transaction: the change-feed entries naming the component's aliases go, the members go,
+        and the feed gets a profile-erased entry with the ids the component answered to (no personal data)."""
+        ids = await self._store.single(tx, "changes_erase_begin", profile_id=profile_id)
+        done = await self._store.single(tx, "erase_component", profile_id=profile_id)
+        if done is not None and ids is not None:
+            await self._store.single(
+                tx, "changes_record_erased", profile_id=profile_id, erased_ids=ids["ids"]
+            )
+        return done

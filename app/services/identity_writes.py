@@ -35,6 +35,10 @@ class SystemEvent(msgspec.Struct, frozen=True):
     names_urns: list[str]  # the aliases it names: erasing the profile that holds one erases the record
     linking_event_id: str | None  # the event that brought the change, if one did
     properties_json: str  # the details, as JSON text
+    # The profile the change feed files this record under (the survivor of a merge, the profile a split
+    # came from), or None when the record is not a feed entry of its own (a split's twin about the profile
+    # that came apart). cypher/ingest_round (step 6i) and changes_from_system_events write the entry.
+    feed_profile_id: str | None = None
 
 
 def system_event(
@@ -46,6 +50,11 @@ def system_event(
     linking_event_id: str | None = None,
 ) -> SystemEvent:
     """A new system event (a fresh id) of `type` about `about_id`, with `details` as its properties."""
+    feed_profile_id = about_id
+    if type == "profile-merged":
+        feed_profile_id = details.get("survivor_id") or about_id
+    elif type == "profile-split" and details.get("profile_id") not in (None, about_id):
+        feed_profile_id = None  # the same split, recorded about the other side: one feed entry
     return SystemEvent(
         id=str(uuid.uuid4()),
         type=type,
@@ -53,4 +62,5 @@ def system_event(
         names_urns=names_urns,
         linking_event_id=linking_event_id,
         properties_json=_json.encode(details).decode(),
+        feed_profile_id=feed_profile_id,
     )

@@ -65,6 +65,8 @@ class GraphRepository:
         self, tx: Tx, *, events: list[dict[str, Any]], source_id: str, now: datetime
     ) -> None:
         await self.rows(tx, "record_system_events", events=events, source_id=source_id, now=now)
+        # Their change-feed entries, in the same transaction (cypher/changes_from_system_events.cypher).
+        await self.rows(tx, "changes_from_system_events", events=events)
 
     # -- one statement, one auto-managed transaction -------------------------------------------------------
 

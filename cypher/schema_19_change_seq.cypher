@@ -1,0 +1,1 @@
+CREATE INDEX change_seq IF NOT EXISTS FOR (n:Change) ON (n.seq)

@@ -1,0 +1,1 @@
+CREATE INDEX webhook_delivery_at IF NOT EXISTS FOR (n:WebhookDelivery) ON (n.at)

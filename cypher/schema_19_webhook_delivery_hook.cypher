@@ -1,0 +1,1 @@
+CREATE INDEX webhook_delivery_hook IF NOT EXISTS FOR (n:WebhookDelivery) ON (n.webhook_id, n.at)

@@ -1,0 +1,3 @@
+// Whether a webhook exists.
+MATCH (w:Webhook {id: $id})
+RETURN w.id AS id
