@@ -244,6 +244,7 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
                 blocked=settings.blocked_values,
                 max_events=settings.max_events_per_request,
                 on_reject=rejects,
+                parallel=args.parallel,
             )
             with path.open("rb") as stream:
                 progress = Progress(path.stat().st_size, importer.report, stream)
@@ -267,6 +268,9 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         print("idgraph: --batch-size must be positive", file=sys.stderr)
+        return 2
+    if args.parallel < 1:
+        print("idgraph: --parallel must be positive", file=sys.stderr)
         return 2
     return run_quietly(settings, lambda: _import(settings, args))
 
@@ -387,6 +391,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--dialect", default="auto", choices=["auto", "tracardi", "esp", "converge", "loymax", "segment"]
     )
     imp.add_argument("--batch-size", type=int, default=100, help="lines per transaction (default 100)")
+    imp.add_argument(
+        "--parallel",
+        type=int,
+        default=4,
+        help="chunks written at once; chunks that share an identity wait for each other (default 4)",
+    )
     imp.add_argument("--rejects", default=None, help="where rejected lines go (default FILE.rejects.ndjson)")
     imp.add_argument("--quiet", action="store_true", help="no progress bar")
     imp.set_defaults(func=cmd_import)

@@ -123,7 +123,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             services = Services.build(settings, driver, queries)
             await services.store.bootstrap_schema()
             app.state.services = services
-            await warm_up(services)
+            app.state.warmed_up = await warm_up(services)
             if settings.purge_interval_seconds > 0:
                 purge_task = asyncio.create_task(
                     purge_periodically(services.retention, settings.purge_interval_seconds),

@@ -62,6 +62,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_string_length: int = 1024 * 1024  # as large as a body: Segment messages may carry big strings
     max_object_keys: int = 1000
     max_aliases_per_request: int = 50
+    # Write transactions the API runs at once before requests wait and share the next (group commit); 0: off.
+    group_commit: int = 0
     body_read_timeout_seconds: float = 30.0
     cors_origins: tuple[str, ...] = ()
     metrics_token: str | None = None
@@ -105,6 +107,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise SettingsError("IDGRAPH_BODY_READ_TIMEOUT_SECONDS must be 0 (off) or positive")
         if self.anonymous_retention_days < 1:
             raise SettingsError("IDGRAPH_ANONYMOUS_RETENTION_DAYS must be positive")
+        if self.group_commit < 0:
+            raise SettingsError("IDGRAPH_GROUP_COMMIT must be 0 (off) or positive")
         if self.purge_interval_seconds < 0:
             raise SettingsError("IDGRAPH_PURGE_INTERVAL_SECONDS must be 0 (off) or positive")
         if self.ip_mode not in IP_MODES:
@@ -259,6 +263,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         max_string_length=_int(env, "IDGRAPH_MAX_STRING_LENGTH", 1024 * 1024),
         max_object_keys=_int(env, "IDGRAPH_MAX_OBJECT_KEYS", 1000),
         max_aliases_per_request=_int(env, "IDGRAPH_MAX_ALIASES_PER_REQUEST", 50),
+        group_commit=_int(env, "IDGRAPH_GROUP_COMMIT", 0),
         body_read_timeout_seconds=_float(env, "IDGRAPH_BODY_READ_TIMEOUT_SECONDS", 30.0),
         cors_origins=tuple(o.strip() for o in env.get("IDGRAPH_CORS_ORIGINS", "").split(",") if o.strip()),
         metrics_token=env.get("IDGRAPH_METRICS_TOKEN") or None,

@@ -23,6 +23,8 @@ Anything else is rejected as "dialect not recognised".
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -35,6 +37,7 @@ from neo4j.exceptions import DriverError
 
 from app.dialects import converge, esp, loymax, segment, tracardi
 from app.services.ingestion import IngestionService, IngestResult
+from graph_model import round_groups
 from graph_model.errors import DomainError
 from graph_model.events import IngestBatch
 
@@ -165,6 +168,7 @@ class BulkImporter:
         blocked: Iterable[str] = (),
         max_events: int = 1000,
         on_reject: RejectSink | None = None,
+        parallel: int = 1,
     ) -> None:
         if dialect != "auto" and dialect not in DIALECTS:
             raise ValueError(f"dialect must be auto or one of {', '.join(DIALECTS)}")
@@ -177,6 +181,10 @@ class BulkImporter:
         self._blocked = frozenset(blocked)
         self._max_events = max_events
         self._on_reject = on_reject
+        if parallel < 1:
+            raise ValueError("parallel must be positive")
+        # Chunks in flight at once; one waits for those it shares an identity with (see `run`).
+        self._parallel = parallel
         self.report = ImportReport()
 
     def _reject(self, number: int, reason: str, text: bytes) -> None:
@@ -209,6 +217,7 @@ class BulkImporter:
         except Rejected as exc:
             self._reject(number, str(exc), text)
             return None
+        batches = [with_import_ids(batch, number, text, i) for i, batch in enumerate(batches)]
         self.report.dialects[dialect] = self.report.dialects.get(dialect, 0) + 1
         return _Line(number, text, batches)
 
@@ -239,23 +248,51 @@ class BulkImporter:
         """Import numbered lines (blank ones are skipped)."""
         started = time.perf_counter()
         chunk: list[_Line] = []
-        for number, text in lines:
-            if not text.strip():
-                continue
-            self.report.lines += 1
-            parsed = self._parse(number, text)
-            if parsed is not None:
-                chunk.append(parsed)
-            if len(chunk) >= self._batch_size:
-                await self._write_chunk(chunk)
-                chunk = []
-                if progress is not None:
-                    progress()
-        if chunk:
-            await self._write_chunk(chunk)
+        in_flight: dict[asyncio.Task[None], set[str]] = {}
+        try:
+            for number, text in lines:
+                if not text.strip():
+                    continue
+                self.report.lines += 1
+                parsed = self._parse(number, text)
+                if parsed is not None:
+                    chunk.append(parsed)
+                if len(chunk) >= self._batch_size:
+                    await self._launch(chunk, in_flight)
+                    chunk = []
+                    if progress is not None:
+                        progress()
+            if chunk:
+                await self._launch(chunk, in_flight)
+            while in_flight:
+                await self._settle(in_flight, list(in_flight))
+        finally:
+            for task in in_flight:
+                task.cancel()
         if progress is not None:
             progress()
         self.report.seconds += time.perf_counter() - started
+
+    async def _launch(self, chunk: list[_Line], in_flight: dict[asyncio.Task[None], set[str]]) -> None:
+        """Write `chunk` beside the chunks in flight, once none of them names an identity it names (an
+        alias, a session, a claimed profile or an event id: `identity_keys`) and a slot is free. A person's
+        lines are written in file order; chunks of different people are written in parallel."""
+        keys = {k for line in chunk for batch in line.batches for k in round_groups.identity_keys(batch)}
+        while True:
+            overlapping = [task for task, held in in_flight.items() if held & keys]
+            if not overlapping and len(in_flight) < self._parallel:
+                break
+            await self._settle(in_flight, overlapping or list(in_flight))
+        in_flight[asyncio.create_task(self._write_chunk(chunk))] = keys
+
+    @staticmethod
+    async def _settle(
+        in_flight: dict[asyncio.Task[None], set[str]], waiting: list[asyncio.Task[None]]
+    ) -> None:
+        done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            del in_flight[task]
+            task.result()  # a DriverError (Neo4j away) stops the import
 
     async def _write_chunk(self, chunk: list[_Line]) -> None:
         try:
@@ -265,6 +302,25 @@ class BulkImporter:
         except Exception as exc:  # a one-line chunk that failed
             line = chunk[0]
             self._reject(line.number, f"write failed: {type(exc).__name__}: {exc}", line.text)
+
+
+def with_import_ids(batch: IngestBatch, number: int, text: bytes, index: int = 0) -> IngestBatch:
+    """`batch` (the line's `index`th) with an id for each event the client gave none:
+    `import:<line>:<digest of the line>:<index>.<n>`.
+
+    Deduplication goes by the client's event id; an event without one would be stored again each time the
+    same file is imported. With this id, running an import again (after an interruption, say) stores
+    nothing twice."""
+    if all(ev.external_id is not None for ev in batch.events):
+        return batch
+    digest = hashlib.sha256(text).hexdigest()[:32]
+    events = [
+        ev
+        if ev.external_id is not None
+        else msgspec.structs.replace(ev, external_id=f"import:{number}:{digest}:{index}.{n}")
+        for n, ev in enumerate(batch.events)
+    ]
+    return msgspec.structs.replace(batch, events=events)
 
 
 def numbered_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:

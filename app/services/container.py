@@ -60,6 +60,7 @@ class Services:
                 rules,
                 max_aliases=settings.max_aliases_per_request,
                 max_future_skew=settings.max_future_skew,
+                group_commit=settings.group_commit,
             ),
             bulk_ingestion=IngestionService(store, rules, max_future_skew=settings.max_future_skew),
             read=ReadService(store),

@@ -8,6 +8,7 @@ This module only orchestrates the rounds; what each round sends is built in `app
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -30,6 +31,7 @@ from app.services.ingest_plan import (
     RoundRow,
 )
 from app.store.repository import GraphRepository, Tx
+from graph_model import round_groups
 from graph_model.events import DEFAULT_MAX_FUTURE_SKEW, IngestBatch
 from graph_model.identity_rules import DEFAULTS, IdentityRules
 from graph_model.urn import AliasUrn
@@ -44,6 +46,21 @@ class ProfilesKeptMoving(TransientError):
 
     A TransientError, so the driver's managed transaction retries it like a deadlock (and the API answers 503
     if retries run out)."""
+
+
+class _OutOfOrder(Exception):
+    """Batches of one request met in a profile out of the request's order (graph_model.round_groups)."""
+
+
+class _Start(msgspec.Struct):
+    """A batch's first round, built ahead: `_write` goes on from what it read."""
+
+    request_id: str
+    now: datetime
+    session_id: str | None
+    members: Members
+    guesses: dict[str, Commit]
+    params: RoundParams
 
 
 class IngestResult(msgspec.Struct):
@@ -85,7 +102,15 @@ class IngestionService:
             # duplicate too.
             return [await self._write(tx, p, f"{request_id}/{i}") for i, p in enumerate(prepared)]
 
-        results = await self._repo.write_unit_pipelined(write_all)
+        if len(prepared) > 1:
+            try:
+                results = await self._repo.write_unit_pipelined(
+                    lambda tx: self._write_by_levels(tx, prepared, request_id)
+                )
+            except _OutOfOrder:  # two batches met in one profile out of turn: one by one instead
+                results = await self._repo.write_unit_pipelined(write_all)
+        else:
+            results = await self._repo.write_unit_pipelined(write_all)
         for p, result in zip(prepared, results, strict=True):
             # A repeat inside the batch is a duplicate and answers with the id of the event it repeats.
             result.duplicates += len(p.batch.events) - len(p.rows)
@@ -105,12 +130,73 @@ class IngestionService:
             for i, p in enumerate(prepared):
                 await self._write(tx, p, f"rehearsal/{i}")
 
+    async def rehearse_many(self, batches: Sequence[IngestBatch]) -> None:
+        """`rehearse` for the batches of one request as `ingest_many` writes them (first rounds of disjoint
+        identities together: the many-rounds statement), rolled back."""
+        prepared = [plan_of.prepare(batch, self._max_future_skew) for batch in batches]
+        async with self._repo.rolled_back() as tx:
+            with contextlib.suppress(_OutOfOrder):  # planned all the same
+                await self._write_by_levels(tx, prepared, "rehearsal")
+
     async def _round(self, tx: Tx, params: RoundParams) -> RoundRow:
         """One run of cypher/ingest_round.cypher: the structs become plain maps only here, for the driver."""
         row = await self._repo.ingest_round(tx, **msgspec.to_builtins(params))
         return msgspec.convert(row, RoundRow)
 
-    async def _write(self, tx: Tx, prepared: PreparedBatch, request_id: str) -> IngestResult:
+    async def _write_by_levels(
+        self, tx: Tx, prepared: list[PreparedBatch], request_id: str
+    ) -> list[IngestResult]:
+        """`ingest_many`'s batches with the first rounds of those naming disjoint identities in one
+        statement (graph_model.round_groups), then the further rounds of those whose first round did not
+        commit, one batch at a time. Raises _OutOfOrder (the transaction rolls back) when two batches
+        reached one profile in another order than one by one would have."""
+        starts = [self._start(p, f"{request_id}/{i}") for i, p in enumerate(prepared)]
+        results: list[IngestResult | None] = [None] * len(prepared)
+        touches: list[round_groups.Touch | None] = [None] * len(prepared)
+        by_level = round_groups.levels([round_groups.identity_keys(p.batch) for p in prepared])
+        for level, indexes in enumerate(by_level):
+            if len(indexes) > 1:
+                rows = await self._rounds(tx, [starts[i].params for i in indexes])
+            else:
+                rows = [await self._round(tx, starts[indexes[0]].params)]
+            for i, row in zip(indexes, rows, strict=True):
+                touched: set[str] = set()
+                results[i] = await self._write(tx, prepared[i], starts[i].request_id, starts[i], row, touched)
+                touches[i] = round_groups.Touch(level, row.committed is not None, frozenset(touched))
+        if round_groups.out_of_order([t for t in touches if t is not None]):
+            raise _OutOfOrder
+        return [r for r in results if r is not None]
+
+    def _start(self, prepared: PreparedBatch, request_id: str) -> _Start:
+        """The request's first round, built before it runs (the many-rounds statement sends several)."""
+        batch, rows = prepared.batch, prepared.rows
+        now = datetime.now(UTC)
+        session_id = batch.session_id if batch.save_session else None
+        # The members as they are if every event is new, the usual case: then the first round can create
+        # them itself (see cypher/ingest_round, step 3).
+        members = plan_of.members(batch, session_id, rows, now)
+        guesses = plan_of.guesses(batch, members, rows, self._rules)
+        params = plan_of.first_round(
+            prepared, request_id, session_id, members, guesses, now, self._held_types
+        )
+        return _Start(request_id, now, session_id, members, guesses, params)
+
+    async def _rounds(self, tx: Tx, params: list[RoundParams]) -> list[RoundRow]:
+        """First rounds of several batches in one statement (ingest_round in its many-rounds form)."""
+        rounds = [msgspec.to_builtins(p) | {"round_index": i} for i, p in enumerate(params)]
+        rows = await self._repo.ingest_rounds(tx, rounds=rounds, limited_types=self._held_types)
+        rows.sort(key=lambda row: int(row["round_index"]))
+        return [msgspec.convert(row, RoundRow) for row in rows]
+
+    async def _write(
+        self,
+        tx: Tx,
+        prepared: PreparedBatch,
+        request_id: str,
+        start: _Start | None = None,
+        first: RoundRow | None = None,
+        touched: set[str] | None = None,
+    ) -> IngestResult:
         """One round trip in the common case, two or more when the identity state needs a decision.
 
         Round trips were most of the time a request took (bench/ingest.py: twelve statements in a row, then
@@ -119,19 +205,15 @@ class IngestionService:
         the identity state, and commits at once if that state is one of the usual ones this method planned
         for ahead (a new visitor, a returning one): see `ingest_plan.guesses`."""
         batch, rows = prepared.batch, prepared.rows
-        now = datetime.now(UTC)
-        session_id = batch.session_id if batch.save_session else None
+        start = start or self._start(prepared, request_id)
+        now, session_id, members, guesses = start.now, start.session_id, start.members, start.guesses
         limited_types = self._held_types
-        # The members as they are if every event is new, the usual case: then the first round can create
-        # them itself (see cypher/ingest_round, step 3).
-        members = plan_of.members(batch, session_id, rows, now)
-        guesses = plan_of.guesses(batch, members, rows, self._rules)
+        touched = set() if touched is None else touched
 
         # 1. Deduplicate (only events this request creates go further), lock the profiles the evidence
         #    names, create the new members, read the identity state, and commit a guess that fits it.
-        first = await self._round(
-            tx, plan_of.first_round(prepared, request_id, session_id, members, guesses, now, limited_types)
-        )
+        #    (`first` when the many-rounds statement ran it already.)
+        first = first or await self._round(tx, start.params)
         if batch.save_events:
             outcome = {rec.key: (rec.id, rec.created) for rec in first.stored}
         else:
@@ -141,6 +223,7 @@ class IngestionService:
         duplicates = len(rows) - len(fresh)
         saved = len(fresh) if batch.save_events else 0
         if first.committed is not None:
+            touched.update(p for p in (*first.locked, first.committed_profile) if p)
             linked_urns = guesses[first.committed].linked_urns
             return IngestResult(
                 first.committed_profile, session_id, event_ids, saved, duplicates, aliases=linked_urns
@@ -167,6 +250,7 @@ class IngestionService:
             profile_id = new_profile_id = str(uuid.uuid4())
         else:
             profile_id, new_profile_id = plan.survivor, None
+        touched.update(state.named | {profile_id})
         merges = plan_of.merge_records(plan, profile_id, fresh)
         if plan.merged:
             await self._repo.merge_components(tx, survivor_id=profile_id, merged_ids=sorted(plan.merged))

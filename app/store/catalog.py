@@ -10,6 +10,8 @@ from __future__ import annotations
 from importlib import resources
 from typing import LiteralString, cast
 
+from app.store.many_rounds import many_rounds
+
 
 class QueryNotFound(KeyError):
     pass
@@ -32,19 +34,25 @@ class QueryCatalog:
                 raise ValueError(f"cypher/{entry.name} is empty")
             # The text comes from a file shipped with the package, never from input.
             self._texts[entry.name.removesuffix(".cypher")] = cast(LiteralString, text)
+        # Derived, not a file: the round once per entry of $rounds, so a step added to the round is in both.
+        # (names() lists the files; a derived statement is asked for by its name like a file's.)
+        self._derived: dict[str, LiteralString] = {}
+        if "ingest_round" in self._texts:
+            derived = many_rounds(self._texts["ingest_round"], shared=frozenset({"limited_types"}))
+            self._derived["ingest_rounds"] = cast(LiteralString, derived)
 
     def names(self) -> list[str]:
         return sorted(self._texts)
 
     def require(self, *names: str) -> None:
-        missing = [n for n in names if n not in self._texts]
+        missing = [n for n in names if n not in self._texts and n not in self._derived]
         if missing:
             raise QueryNotFound(f"no cypher file for {missing}")
 
     def __getitem__(self, name: str) -> LiteralString:
         """The statement of `cypher/<name>.cypher`, typed LiteralString as the driver asks of query text."""
         try:
-            return self._texts[name]
+            return self._texts[name] if name in self._texts else self._derived[name]
         except KeyError:
             raise QueryNotFound(f"no cypher/{name}.cypher") from None
 

@@ -55,6 +55,13 @@ class GraphRepository:
         rows = await self.rows(tx, "ingest_round", **params)
         return rows[0]
 
+    async def ingest_rounds(
+        self, tx: Tx, *, rounds: list[dict[str, Any]], limited_types: list[str]
+    ) -> list[dict[str, Any]]:
+        """First rounds of several batches in one statement: `ingest_round` once per entry of `rounds` (its
+        parameters each, plus `round_index`), in order (app/store/many_rounds.py); a row per round."""
+        return await self.rows(tx, "ingest_rounds", rounds=rounds, limited_types=limited_types)
+
     async def lock_profiles(self, tx: Tx, *, profile_ids: list[str]) -> None:
         await self.rows(tx, "ingest_lock_profiles", profile_ids=sorted(profile_ids))
 

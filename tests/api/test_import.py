@@ -105,3 +105,34 @@ def test_unknown_source_is_refused(
     data = tmp_path / "events.ndjson"
     data.write_text(_lines({"event_type": "view", "session_id": "s"}))
     assert main(["import", str(data), "--source", unique("nobody"), "--quiet"]) == 2
+
+
+def test_running_an_import_again_stores_nothing_twice(
+    client: TestClient[Any],
+    admin: dict[str, str],
+    source_id: str,
+    cli_env: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Lines of many people (written in parallel chunks), most events without a client id.
+    users = [unique("u") for _ in range(30)]
+    lines = []
+    for n, user in enumerate(users):
+        lines.append({"type": "identify", "userId": user, "traits": {"email": f"{user}@example.com"}})
+        lines.append(
+            {"session": {"id": f"s-{user}"}, "events": [{"type": "page-view"}, {"type": "page-view"}]}
+        )
+        lines.append({"type": "track", "userId": user, "event": "Ordered", "messageId": f"{user}-m{n}"})
+    data = tmp_path / "events.ndjson"
+    data.write_text(_lines(*lines))
+    args = ["import", str(data), "--source", source_id, "--batch-size", "7", "--parallel", "3", "--quiet"]
+
+    summaries = []
+    for _ in range(2):
+        assert main(args) == 0
+        summaries.append(json.loads(capsys.readouterr().out.strip().splitlines()[-1]))
+    assert (summaries[0]["saved"], summaries[0]["duplicates"]) == (120, 0)
+    assert (summaries[1]["saved"], summaries[1]["duplicates"]) == (0, 120)
+    profile = client.get(f"/aliases/urn:user_id:{users[0]}", headers=admin).json()["profile"]["id"]
+    assert client.get(f"/profiles/{profile}", headers=admin).json()["event_count"] == 2
