@@ -347,7 +347,8 @@ CALL (plan) {
 // step 6i: the change feed (app/services/changes.py), written by this transaction under the profile locks it
 // holds: profile-created or alias-added with the aliases the plan attached (6c, 6d); one entry per audit
 // event of 6g that names a feed profile (feed_profile_id); an `event` entry for each event bound (6f) whose
-// type a webhook asked for (its event_types; no Webhook, nothing read). `at` is the server's clock read here,
+// type a webhook asked for (its event_types: a look at the few Webhook nodes per bound event, with no
+// aggregation, so app/store/many_rounds.py can derive the step's many-rounds form). `at` is the server's clock read here,
 // after every lock is held, which is what orders a profile's changes (README, Changes and webhooks); its
 // 16 digits of microseconds begin `seq`, then a digit for the kind of change (graph_model/changes.py).
 CALL (plan, profile_id) {
@@ -387,12 +388,9 @@ CALL (plan) {
 }
 CALL (plan, profile_id) {
   WITH plan, profile_id WHERE plan IS NOT NULL AND profile_id IS NOT NULL
-  MATCH (w:Webhook)
-  UNWIND w.event_types AS wanted
-  WITH profile_id, collect(DISTINCT wanted) AS wanted
   UNWIND $bind_events AS ev
   MATCH (e:Event {id: ev.id})
-  WHERE e.type IN wanted
+  WHERE EXISTS { MATCH (w:Webhook) WHERE e.type IN w.event_types }
   WITH profile_id, e, datetime.realtime() AS at
   CREATE (:Change {
     seq: right('0000000000000000' + toString(at.epochSeconds * 1000000 + at.microsecond), 16) + '8-'
