@@ -70,6 +70,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # before the receive time replaces it.
     default_phone_region: str | None = None
     max_future_skew_hours: float = 24.0
+    # API processes `idgraph serve` runs on one port, and how long each process may serve a source from its
+    # own memory: a source disabled through one process is refused by every other within this bound
+    # (README "Scaling out").
+    workers: int = 1
+    source_cache_seconds: float = 2.0
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -104,6 +109,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise SettingsError(f"IDGRAPH_DEFAULT_PHONE_REGION: {exc}") from None
         if self.max_future_skew_hours < 0:
             raise SettingsError("IDGRAPH_MAX_FUTURE_SKEW_HOURS must be 0 or positive")
+        if self.workers < 1:
+            raise SettingsError("IDGRAPH_WORKERS must be positive")
+        if self.source_cache_seconds < 0:
+            raise SettingsError("IDGRAPH_SOURCE_CACHE_SECONDS must be 0 (no cache) or positive")
         if self.neo4j_uri is not None and "://" not in self.neo4j_uri:
             raise SettingsError(
                 f"NEO4J_URI must look like bolt://host:port or neo4j://host, got {self.neo4j_uri!r}"
@@ -218,4 +227,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         metrics_token=env.get("IDGRAPH_METRICS_TOKEN") or None,
         default_phone_region=_phone_region(env.get("IDGRAPH_DEFAULT_PHONE_REGION")),
         max_future_skew_hours=_float(env, "IDGRAPH_MAX_FUTURE_SKEW_HOURS", 24.0),
+        workers=_int(env, "IDGRAPH_WORKERS", 1),
+        source_cache_seconds=_float(env, "IDGRAPH_SOURCE_CACHE_SECONDS", 2.0),
     )
