@@ -146,10 +146,12 @@ def main() -> None:
         contextlib.ExitStack() as stack,
     ):
         assert neo4j.pid is not None
-        servers = [
-            stack.enter_context(api_server(neo4j.uri, neo4j.workdir / f"api-{i}"))
-            for i in range(max(args.processes))
-        ]
+        # Started together, then waited for: each warms up on its own, which on a busy machine takes a while.
+        servers = [api_server(neo4j.uri, neo4j.workdir / f"api-{i}") for i in range(max(args.processes))]
+        for server in servers:
+            stack.callback(server.stop)
+        for server in servers:
+            server.wait_ready(timeout=300)
         phases = asyncio.run(measure(servers, neo4j.pid, args))
     figures = summarise(phases, args.processes, args.batches)
     ratio = figures.get("batch1_2_processes", {}).get("over_1_process")

@@ -25,6 +25,15 @@ _P = ParamSpec("_P")
 Tx = AsyncManagedTransaction | AsyncTransaction
 
 
+_SCHEMA_ALREADY_THERE = frozenset(
+    {
+        "Neo.ClientError.Schema.EquivalentSchemaRuleAlreadyExists",
+        "Neo.ClientError.Schema.IndexAlreadyExists",
+        "Neo.ClientError.Schema.ConstraintAlreadyExists",
+    }
+)
+
+
 @contextmanager
 def _bookmark_errors() -> Iterator[None]:
     """A bookmark Neo4j cannot read came from a client (the process's own are Neo4j's): a 400, not a 500."""
@@ -176,7 +185,13 @@ class GraphRepository:
         online. `schema_await_indexes` sorts last among the `schema_*` files, so it runs after the others."""
         names = self._q.schema_names()
         for name in names:
-            await self.write(name)
+            try:
+                await self.write(name)
+            except ClientError as exc:
+                # IF NOT EXISTS checks and creates in two steps: another process starting at the same time
+                # (a replica, a worker) may create the same rule in between. Then it exists, as wanted.
+                if exc.code not in _SCHEMA_ALREADY_THERE:
+                    raise
         return len(names)
 
     async def ping(self) -> bool:
