@@ -126,12 +126,12 @@ class GraphRepository:
     # -- units of work: a managed transaction function, retried whole -------------------------------------
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
+    async def session(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
         """A session for several units of work in a row (each sees the ones before it), causally after this
         process's writes and the current request's bookmarks; what it commits counts as the request's."""
         with _bookmark_errors():
             async with self._driver.session(
-                database=self._db, bookmark_manager=self._bookmark_manager(write=True)
+                database=self._db, bookmark_manager=self._bookmark_manager(write=write)
             ) as session:
                 yield session
 
@@ -150,7 +150,7 @@ class GraphRepository:
         *args: _P.args,
         **kwargs: _P.kwargs,
     ) -> _R:
-        async with self.session() as session:
+        async with self.session(write=False) as session:
             return await session.execute_read(work, *args, **kwargs)
 
     async def write_unit_pipelined(self, work: Callable[[AsyncManagedTransaction], Awaitable[_R]]) -> _R:
