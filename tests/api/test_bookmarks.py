@@ -1,5 +1,5 @@
-"""`X-Idgraph-Bookmark` in one process: a write answers with the bookmark of its transaction, a read accepts it
-(and a bookmark idgraph did not hand out is a clear 400). The same across two processes is in
+"""`X-Idgraph-Bookmark` in one process: a write answers with the bookmark of its transaction, a read accepts
+it (and a bookmark idgraph did not hand out is a clear 400). The same across two processes is in
 tests/system/test_scale_out.py."""
 
 from __future__ import annotations
