@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run test test-unit fuzz lint install java neo4j-jars neo4j-start neo4j-stop clean explorer-assets browser test-clients
+.PHONY: run test test-routing test-unit fuzz lint install java neo4j-jars neo4j-start neo4j-stop clean explorer-assets browser test-clients
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,9 +47,18 @@ test-clients:
 run: neo4j-jars explorer-assets
 	$(BIN)/idgraph serve
 
-# Everything: tests/unit, then tests/api and tests/system against a real Neo4j the suite starts itself.
+# Everything: tests/unit, then tests/api and tests/system against a real Neo4j the suite starts itself, then
+# the identity, ingestion and read tests again over the routing scheme.
 test: neo4j-jars explorer-assets browser test-clients
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory test-routing
+
+# The identity, ingestion and read tests over neo4j:// (the driver's routing, as to a cluster or Aura) against
+# the Neo4j the suite starts: a minute or two on top of `make test`.
+ROUTING_TESTS := tests/api/test_routing.py tests/api/test_bookmarks.py tests/api/test_identity_rules_v2.py \
+	tests/api/test_tracardi.py tests/api/test_foundation.py
+test-routing: neo4j-jars
+	$(BIN)/python -m pytest --neo4j-scheme neo4j $(ROUTING_TESTS) $(PYTEST_ARGS)
 
 # Only tests/unit: no Neo4j, no Java, no browser; seconds.
 test-unit: install

@@ -77,6 +77,11 @@ def run_quietly(settings: Settings, command: Callable[[], Coroutine[Any, Any, in
     return asyncio.run(command())
 
 
+async def _bootstrap_schema(settings: Settings) -> int:
+    async with connected_services(settings):
+        return 0
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -94,12 +99,23 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         )
         os.environ["NEO4J_URI"] = local.uri
         print(f"Neo4j ready at {local.uri}", file=sys.stderr, flush=True)
+    workers = args.workers if args.workers is not None else settings.workers
+    if workers < 1:
+        print("idgraph: --workers must be positive", file=sys.stderr)
+        return 2
     try:
+        if workers > 1:
+            # The schema once, here, before the workers start: each worker's start-up then finds it in place
+            # instead of N processes creating the same constraints at once.
+            run_quietly(settings, lambda: _bootstrap_schema(settings.with_neo4j_uri(os.environ["NEO4J_URI"])))
         uvicorn.run(
             "app.main:app_from_env",
             factory=True,
             host=settings.host,
             port=settings.port,
+            # N processes, one listening socket: each worker has its own driver, caches and event loop
+            # (README "Scaling out").
+            workers=workers,
             log_config=None,
             access_log=False,
             proxy_headers=False,
@@ -349,6 +365,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the API (starts the local Neo4j when NEO4J_URI is unset)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="API processes sharing the port (default: IDGRAPH_WORKERS, else 1)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     neo4j = sub.add_parser("neo4j", help="manage the local embedded Neo4j")

@@ -21,6 +21,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import VERSION
+from app.http.bookmarks import bookmark_middleware
 from app.http.dependencies import DEPENDENCIES
 from app.http.limits import body_timeout_middleware_factory
 from app.http.metrics import metrics_middleware
@@ -178,6 +179,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             metrics_middleware,
             security_middleware_factory(cors),
             body_timeout_middleware_factory(settings.body_read_timeout_seconds),
+            bookmark_middleware,
         ],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(title="idgraph", version=VERSION, path="/schema"),

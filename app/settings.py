@@ -87,6 +87,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     webhook_timeout_seconds: float = 10.0
     changes_settle_seconds: float = 0.25
     webhook_delivery: bool = True  # IDGRAPH_WEBHOOK_DELIVERY=off: this process delivers nothing
+    # API processes `idgraph serve` runs on one port, and how long each process may serve a source from its
+    # own memory: a source disabled through one process is refused by every other within this bound
+    # (README "Scaling out").
+    workers: int = 1
+    source_cache_seconds: float = 2.0
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -143,6 +148,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             )
         if self.changes_settle_seconds < 0:
             raise SettingsError("IDGRAPH_CHANGES_SETTLE_SECONDS must be 0 or positive")
+        if self.workers < 1:
+            raise SettingsError("IDGRAPH_WORKERS must be positive")
+        if self.source_cache_seconds < 0:
+            raise SettingsError("IDGRAPH_SOURCE_CACHE_SECONDS must be 0 (no cache) or positive")
         if self.neo4j_uri is not None and "://" not in self.neo4j_uri:
             raise SettingsError(
                 f"NEO4J_URI must look like bolt://host:port or neo4j://host, got {self.neo4j_uri!r}"
@@ -281,4 +290,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         webhook_timeout_seconds=_float(env, "IDGRAPH_WEBHOOK_TIMEOUT_SECONDS", 10.0),
         changes_settle_seconds=_float(env, "IDGRAPH_CHANGES_SETTLE_SECONDS", 0.25),
         webhook_delivery=_on_off(env, "IDGRAPH_WEBHOOK_DELIVERY", True),
+        workers=_int(env, "IDGRAPH_WORKERS", 1),
+        source_cache_seconds=_float(env, "IDGRAPH_SOURCE_CACHE_SECONDS", 2.0),
     )

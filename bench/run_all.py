@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 from bench._common import RESULTS, ROOT, arguments, write_result
 
-SCRIPTS = ("identity", "traits", "quality", "ingest", "ingest_paths")
+SCRIPTS = ("identity", "traits", "quality", "ingest", "ingest_paths", "scaling")
 
 
 def run_scripts() -> dict[str, float]:
@@ -40,6 +40,7 @@ def load(name: str) -> dict:
 def summarise(took: dict[str, float] | None) -> dict:
     identity, traits, quality, ingest = (load(n) for n in ("identity", "traits", "quality", "ingest"))
     paths = load("ingest_paths")
+    scaling = load("scaling")
     biggest = max(traits.get("results", []), key=lambda r: r["events"], default=None)
     summary = {
         "ingest_ratio_batch100": ingest.get("ingest_ratio_batch100"),
@@ -76,6 +77,13 @@ def summarise(took: dict[str, float] | None) -> dict:
         "naive_recall": quality.get("naive_recall"),
         "merge_everything_precision": quality.get("merge_everything_precision"),
         "api_rss_mb": ingest.get("api_rss_mb"),
+        # Several API processes on one Neo4j (bench/scaling.py): events/s with 2 over 1, batch 1, and where
+        # the CPU went (cores used by the API processes / Neo4j / the load generator) with 2.
+        "ingest_scaling_2_workers": scaling.get("ingest_scaling_2_workers"),
+        "ingest_scaling_2_workers_cpu": {
+            k: scaling.get("batch1_2_processes", {}).get(k)
+            for k in ("cores_api", "cores_neo4j", "cores_loadgen")
+        },
         "targets": {
             "ingest_ratio_batch100": ">= 0.9",
             "ingest_ratio_batch1": ">= 0.8",
@@ -110,6 +118,12 @@ def _causes(causes: dict[str, int] | None) -> str:
     if causes is None:
         return "—"
     return "; ".join(f"{cause}: {n}" for cause, n in causes.items()) or "none"
+
+
+def _cpu(cores: dict[str, float | None] | None) -> str:
+    if not cores:
+        return "—"
+    return " / ".join("—" if v is None else f"{v:.2f}" for v in cores.values())
 
 
 def markdown(s: dict) -> str:
@@ -177,6 +191,11 @@ def markdown(s: dict) -> str:
         ("v2 recall misses by cause (pairs)", _causes(s.get("recall_misses_by_cause")), "—"),
         ("ingest events/s, batch 100 (measured here)", f(s["ingest_events_per_s_batch100"], 0), "—"),
         ("API RSS under load, MB (measured here)", f(s["api_rss_mb"], 0), "—"),
+        (
+            "ingest events/s, 2 API processes over 1, batch 1 (cores: API / Neo4j / load generator)",
+            f"{f(s.get('ingest_scaling_2_workers'))} ({_cpu(s.get('ingest_scaling_2_workers_cpu'))})",
+            "—",
+        ),
     ]
     lines = ["| figure | value | target |", "| --- | --- | --- |"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]

@@ -23,7 +23,28 @@ from tests.helpers import ADMIN, ADMIN_TOKEN, LiveServer, Neo4jServer, serve_app
 
 def pytest_report_header(config: pytest.Config) -> str:
     uri = os.environ.get("NEO4J_URI", "(unset)")
-    return f"idgraph tests: Neo4j from NEO4J_URI={uri}, else a Docker daemon, else the embedded launcher"
+    scheme = config.getoption("--neo4j-scheme")
+    return (
+        f"idgraph tests: Neo4j from NEO4J_URI={uri}, else a Docker daemon, else the embedded launcher"
+        f" (over {scheme}://)"
+    )
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--neo4j-scheme",
+        choices=["bolt", "neo4j"],
+        default=os.environ.get("IDGRAPH_TEST_NEO4J_SCHEME", "bolt"),
+        help="how the suite reaches the Neo4j it starts: bolt:// (direct) or neo4j:// (routing, as to a"
+        " cluster; `make test` runs the identity, ingestion and read tests again with it)",
+    )
+
+
+def _with_scheme(uri: str, scheme: str) -> str:
+    """The Neo4j the suite started, reached over `scheme` (the routing one asks it for a routing table)."""
+    if scheme == "bolt" or not uri.startswith("bolt://"):
+        return uri
+    return scheme + uri.removeprefix("bolt")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -44,7 +65,10 @@ def _docker_answers() -> bool:
 
 
 @pytest.fixture(scope="session")
-def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jServer]:
+def neo4j_server(
+    tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+) -> Iterator[Neo4jServer]:
+    scheme = pytestconfig.getoption("--neo4j-scheme")
     uri = os.environ.get("NEO4J_URI")
     if uri:
         yield Neo4jServer(
@@ -55,14 +79,15 @@ def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jServ
         from testcontainers.neo4j import Neo4jContainer
 
         with Neo4jContainer("neo4j:5.26-community") as container:
-            yield Neo4jServer(container.get_connection_url(), "neo4j", container.password, "testcontainers")
+            url = _with_scheme(container.get_connection_url(), scheme)
+            yield Neo4jServer(url, "neo4j", container.password, "testcontainers")
         return
     from app import neo4j_local
 
     data_dir = tmp_path_factory.mktemp("neo4j")
     server = neo4j_local.start(data_dir, heap="1g", page_cache="256m")
     try:
-        yield Neo4jServer(server.uri, None, None, "local launcher")
+        yield Neo4jServer(_with_scheme(server.uri, scheme), None, None, "local launcher")
     finally:
         server.stop()
 

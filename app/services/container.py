@@ -54,7 +54,7 @@ class Services:
         return cls(
             settings=settings,
             store=store,
-            sources=SourceService(store),
+            sources=SourceService(store, settings.source_cache_seconds),
             ingestion=MeteredIngestion(
                 store,
                 rules,

@@ -8,14 +8,16 @@ errors and deadlocks, so a request is written whole or not at all.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from neo4j import AsyncDriver, AsyncManagedTransaction, AsyncSession, AsyncTransaction
+from neo4j.exceptions import ClientError
 
 from app.metrics import neo4j_timer
+from app.store import bookmarks
 from app.store.catalog import QueryCatalog
 
 _R = TypeVar("_R")
@@ -23,11 +25,41 @@ _P = ParamSpec("_P")
 Tx = AsyncManagedTransaction | AsyncTransaction
 
 
+_SCHEMA_ALREADY_THERE = frozenset(
+    {
+        "Neo.ClientError.Schema.EquivalentSchemaRuleAlreadyExists",
+        "Neo.ClientError.Schema.IndexAlreadyExists",
+        "Neo.ClientError.Schema.ConstraintAlreadyExists",
+    }
+)
+
+
+@contextmanager
+def _bookmark_errors() -> Iterator[None]:
+    """A bookmark Neo4j cannot read came from a client (the process's own are Neo4j's): a 400, not a 500."""
+    try:
+        yield
+    except ClientError as exc:
+        if bookmarks.is_invalid_bookmark(exc):
+            raise bookmarks.invalid_bookmark() from None
+        raise
+
+
 class GraphRepository:
     def __init__(self, driver: AsyncDriver, catalog: QueryCatalog, database: str) -> None:
         self._driver = driver
         self._q = catalog
         self._db = database
+        # One bookmark manager for everything this process runs (app/store/bookmarks.py): the driver's own
+        # for execute_query, shared with the sessions, so a read here always sees this process's writes.
+        self._bookmarks = driver.execute_query_bookmark_manager
+
+    def _bookmark_manager(self, *, write: bool) -> Any:
+        """The process's bookmark manager, plus the current request's bookmarks when a request is open."""
+        request = bookmarks.current_request()
+        if request is None:
+            return self._bookmarks
+        return bookmarks.ScopedBookmarks(self._bookmarks, request, write=write)
 
     @property
     def catalog(self) -> QueryCatalog:
@@ -79,25 +111,38 @@ class GraphRepository:
 
     async def read(self, name: str, /, **params: Any) -> list[dict[str, Any]]:
         """Run a read-only statement on a reader (a follower on a cluster); its rows as dicts."""
-        with neo4j_timer(name):
+        with neo4j_timer(name), _bookmark_errors():
             records, _, _ = await self._driver.execute_query(
-                self._q[name], params, database_=self._db, routing_="r"
+                self._q[name],
+                params,
+                database_=self._db,
+                routing_="r",
+                bookmark_manager_=self._bookmark_manager(write=False),
             )
         return [r.data() for r in records]
 
     async def write(self, name: str, /, **params: Any) -> list[dict[str, Any]]:
         """Run a statement on the writer in a retried transaction of its own; its rows as dicts."""
-        with neo4j_timer(name):
-            records, _, _ = await self._driver.execute_query(self._q[name], params, database_=self._db)
+        with neo4j_timer(name), _bookmark_errors():
+            records, _, _ = await self._driver.execute_query(
+                self._q[name],
+                params,
+                database_=self._db,
+                bookmark_manager_=self._bookmark_manager(write=True),
+            )
         return [r.data() for r in records]
 
     # -- units of work: a managed transaction function, retried whole -------------------------------------
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        """A session for several units of work in a row (each sees the ones before it)."""
-        async with self._driver.session(database=self._db) as session:
-            yield session
+    async def session(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
+        """A session for several units of work in a row (each sees the ones before it), causally after this
+        process's writes and the current request's bookmarks; what it commits counts as the request's."""
+        with _bookmark_errors():
+            async with self._driver.session(
+                database=self._db, bookmark_manager=self._bookmark_manager(write=write)
+            ) as session:
+                yield session
 
     async def write_unit(
         self,
@@ -114,7 +159,7 @@ class GraphRepository:
         *args: _P.args,
         **kwargs: _P.kwargs,
     ) -> _R:
-        async with self.session() as session:
+        async with self.session(write=False) as session:
             return await session.execute_read(work, *args, **kwargs)
 
     async def write_unit_pipelined(self, work: Callable[[AsyncManagedTransaction], Awaitable[_R]]) -> _R:
@@ -149,7 +194,13 @@ class GraphRepository:
         online. `schema_await_indexes` sorts last among the `schema_*` files, so it runs after the others."""
         names = self._q.schema_names()
         for name in names:
-            await self.write(name)
+            try:
+                await self.write(name)
+            except ClientError as exc:
+                # IF NOT EXISTS checks and creates in two steps: another process starting at the same time
+                # (a replica, a worker) may create the same rule in between. Then it exists, as wanted.
+                if exc.code not in _SCHEMA_ALREADY_THERE:
+                    raise
         return len(names)
 
     async def ping(self) -> bool:
