@@ -29,6 +29,7 @@ from app.services.ingest_plan import (
     RoundParams,
     RoundRow,
 )
+from app.services.trait_folds import TraitFolds
 from app.store.repository import GraphRepository, Tx
 from graph_model.events import DEFAULT_MAX_FUTURE_SKEW, IngestBatch
 from graph_model.identity_rules import DEFAULTS, IdentityRules
@@ -71,6 +72,7 @@ class IngestionService:
         self._max_future_skew = max_future_skew
         # The types whose values a profile's facts list: strong ones and limited ones (step 4 reads them).
         self._held_types = rules.held_types()
+        self._folds = TraitFolds(repository)
 
     async def ingest(self, batch: IngestBatch) -> IngestResult:
         return (await self.ingest_many([batch]))[0]
@@ -83,7 +85,10 @@ class IngestionService:
         async def write_all(tx: AsyncManagedTransaction) -> list[IngestResult]:
             # One marker per batch: a repeat of an event written by an earlier batch of the same request is a
             # duplicate too.
-            return [await self._write(tx, p, f"{request_id}/{i}") for i, p in enumerate(prepared)]
+            results = [await self._write(tx, p, f"{request_id}/{i}") for i, p in enumerate(prepared)]
+            # The traits fold: the events written folded into their sessions' and profiles' summaries.
+            await self._fold_traits(tx, results)
+            return results
 
         results = await self._repo.write_unit_pipelined(write_all)
         for p, result in zip(prepared, results, strict=True):
@@ -102,8 +107,13 @@ class IngestionService:
         """
         prepared = [plan_of.prepare(batch, self._max_future_skew) for batch in batches]
         async with self._repo.rolled_back() as tx:
-            for i, p in enumerate(prepared):
-                await self._write(tx, p, f"rehearsal/{i}")
+            results = [await self._write(tx, p, f"rehearsal/{i}") for i, p in enumerate(prepared)]
+            await self._fold_traits(tx, results)
+
+    async def _fold_traits(self, tx: Tx, results: list[IngestResult]) -> None:
+        await self._folds.fold_ingested(
+            tx, [r.session_id for r in results], [i for r in results for i in r.event_ids]
+        )
 
     async def _round(self, tx: Tx, params: RoundParams) -> RoundRow:
         """One run of cypher/ingest_round.cypher: the structs become plain maps only here, for the driver."""
@@ -176,6 +186,8 @@ class IngestionService:
             await self._repo.rows(
                 tx, "ingest_session_leave", session_id=session_id, profile_id=plan.session_leaves
             )
+            # the profile it left no longer counts it in its traits fold
+            await self._folds.recompute_profiles(tx, [plan.session_leaves])
         for refusal in plan.refusals:
             if refusal.profile_id is None:  # a new alias that may not join: it starts a profile of its own
                 await self._own_profile(tx, refusal.alias, batch.source_id, now)
