@@ -1,13 +1,15 @@
 // Traits fold, recompute: what the fold needs of every event bound to these anchors (sessions by id, profile id
 // handles by id), for graph_model/trait_fold.py to summarise them again (app/services/trait_folds.py).
 // Parameters: $session_ids, $handle_ids.
-UNWIND [sid IN $session_ids | ['session', sid]] + [hid IN $handle_ids | ['handle', hid]] AS ref
-CALL (ref) {
-  OPTIONAL MATCH (s:Session {id: ref[1]}) WHERE ref[0] = 'session'
-  OPTIONAL MATCH (h:ProfileId {id: ref[1]}) WHERE ref[0] = 'handle'
-  RETURN coalesce(s, h) AS anchor
+CALL () {
+  UNWIND $session_ids AS sid
+  MATCH (s:Session {id: sid})
+  RETURN 'session' AS kind, s AS anchor
+  UNION ALL
+  UNWIND $handle_ids AS hid
+  MATCH (h:ProfileId {id: hid})
+  RETURN 'handle' AS kind, h AS anchor
 }
-WITH ref, anchor WHERE anchor IS NOT NULL
 CALL (anchor) {
   OPTIONAL MATCH (e:Event)-[:BOUND_TO]->(anchor)
   RETURN collect(CASE WHEN e IS NULL THEN null ELSE {
@@ -17,4 +19,4 @@ CALL (anchor) {
     ua_browser: e.ua_browser, ua_os: e.ua_os
   } END) AS events
 }
-RETURN ref[0] AS kind, ref[1] AS id, events
+RETURN kind, anchor.id AS id, events

@@ -1,12 +1,14 @@
 // Traits fold, recompute: store anchors' summaries (flat tf_* properties; null removes one), and mark their
 // events folded. Parameters: $anchors [{kind: 'session' | 'handle', id, props}].
-UNWIND $anchors AS a
-CALL (a) {
-  OPTIONAL MATCH (s:Session {id: a.id}) WHERE a.kind = 'session'
-  OPTIONAL MATCH (h:ProfileId {id: a.id}) WHERE a.kind = 'handle'
-  RETURN coalesce(s, h) AS anchor
+CALL () {
+  UNWIND [a IN $anchors WHERE a.kind = 'session'] AS a
+  MATCH (s:Session {id: a.id})
+  RETURN a, s AS anchor
+  UNION ALL
+  UNWIND [a IN $anchors WHERE a.kind = 'handle'] AS a
+  MATCH (h:ProfileId {id: a.id})
+  RETURN a, h AS anchor
 }
-WITH a, anchor WHERE anchor IS NOT NULL
 SET anchor += a.props
 WITH anchor
 CALL (anchor) {
