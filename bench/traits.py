@@ -37,14 +37,16 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, LiteralString, cast
 
 import httpx
 import msgspec
 
 from app import neo4j_local
 from app.services.ingestion import IngestionService
+from app.store.catalog import QueryCatalog
 from app.store.repository import GraphRepository
 from bench._common import RESULTS, ROOT, ApiServer, api_env, arguments, connect, local_neo4j, write_result
 from graph_model.enrichment import ClientInfo, event_fields
@@ -155,11 +157,14 @@ async def alternating(fns: dict[str, Callable[[], Awaitable[Any]]], runs: int) -
     return {name: _stats(values) for name, values in samples.items()}
 
 
-class _NoFold(IngestionService):
-    """Ingestion without the traits fold step: the B side of the write-cost comparison."""
-
-    async def _fold_traits(self, tx: Any, results: Any) -> None:
-        return None
+def _without_fold_step(store: GraphRepository) -> GraphRepository:
+    """The app's statements with ingest_round's step 7 (the traits fold) cut out: the B side of the
+    write-cost comparison."""
+    text = resources.files("cypher").joinpath("ingest_round.cypher").read_text(encoding="utf-8")
+    start, end = text.index("// step 7 (traits fold)"), text.index("// The state read (step 4)")
+    statements = QueryCatalog()
+    statements._texts["ingest_round"] = cast(LiteralString, text[:start] + text[end:])
+    return GraphRepository(store._driver, statements, store._db)
 
 
 def _batch(size: int, session_id: str) -> IngestBatch:
@@ -187,7 +192,11 @@ async def write_cost(graph: Any) -> dict[str, Any]:
     process (no HTTP), batches of 1 and of 100 events, each in a session of its own (a new visitor)."""
     settings = graph.settings
     with_fold = graph.services.bulk_ingestion
-    without = _NoFold(graph.services.store, settings.identity_rules, max_future_skew=settings.max_future_skew)
+    without = IngestionService(
+        _without_fold_step(graph.services.store),
+        settings.identity_rules,
+        max_future_skew=settings.max_future_skew,
+    )
     out: dict[str, Any] = {"no_fold_profiles": []}
     for size, runs in ((1, WRITE_RUNS), (100, WRITE_RUNS // 4)):
 

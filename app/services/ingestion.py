@@ -85,10 +85,7 @@ class IngestionService:
         async def write_all(tx: AsyncManagedTransaction) -> list[IngestResult]:
             # One marker per batch: a repeat of an event written by an earlier batch of the same request is a
             # duplicate too.
-            results = [await self._write(tx, p, f"{request_id}/{i}") for i, p in enumerate(prepared)]
-            # The traits fold: the events written folded into their sessions' and profiles' summaries.
-            await self._fold_traits(tx, results)
-            return results
+            return [await self._write(tx, p, f"{request_id}/{i}") for i, p in enumerate(prepared)]
 
         results = await self._repo.write_unit_pipelined(write_all)
         for p, result in zip(prepared, results, strict=True):
@@ -107,13 +104,8 @@ class IngestionService:
         """
         prepared = [plan_of.prepare(batch, self._max_future_skew) for batch in batches]
         async with self._repo.rolled_back() as tx:
-            results = [await self._write(tx, p, f"rehearsal/{i}") for i, p in enumerate(prepared)]
-            await self._fold_traits(tx, results)
-
-    async def _fold_traits(self, tx: Tx, results: list[IngestResult]) -> None:
-        await self._folds.fold_ingested(
-            tx, [r.session_id for r in results], [i for r in results for i in r.event_ids]
-        )
+            for i, p in enumerate(prepared):
+                await self._write(tx, p, f"rehearsal/{i}")
 
     async def _round(self, tx: Tx, params: RoundParams) -> RoundRow:
         """One run of cypher/ingest_round.cypher: the structs become plain maps only here, for the driver."""
