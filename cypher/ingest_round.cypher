@@ -347,8 +347,9 @@ CALL (plan) {
 }
 // step 7 (traits fold): the events this round bound (6f) folded into the summary of their anchor and of its
 // profile, and a session that came into its profile here (6d, or rule 4's move) folded in whole and counted:
-// the same two steps as cypher/traits_fold_events.cypher (keep them alike; app/services/trait_folds.py
-// describes the fold), here so the fold costs no round trip of its own.
+// the summaries are flat tf_* properties (listed in cypher/traits_fold_merge.cypher, whose `apply` block is
+// the one below, twice: keep the three alike); an event is folded once (tf_folded), so a repeat or a retried
+// transaction never counts twice. Here, not in a statement of its own, so the fold costs no round trip.
 // step 7a: the session, if its summary is not in its profile's yet
 CALL (plan) {
   UNWIND CASE WHEN plan IS NULL OR plan.session_id IS NULL THEN [] ELSE [plan.session_id] END AS sid

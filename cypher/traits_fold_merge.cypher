@@ -1,9 +1,17 @@
 // Traits fold, merge (cypher/merge_components.cypher runs right after it, in the same transaction): the
 // summaries of the merged profiles are folded into the survivor's: O(1) in the size of either, no event or
 // session touched. The merged profiles' sessions keep tf_in = their old profile's id, whose handle belongs to
-// the survivor from now on, so they count as folded in (traits_fold_events.cypher, step 1).
+// the survivor from now on, so they count as folded in (ingest_round.cypher, step 7a).
+// Flat `tf_*` properties (the summary of graph_model/trait_fold.py):
+//   tf_events, tf_sessions          counts (tf_sessions on profiles only)
+//   tf_first; tf_last, tf_last_id   min event time; the latest event by (time, id)
+//   tf_types, tf_type_counts        events per type
+//   tf_lk, tf_lt, tf_li, tf_lv      latest slots: key, time, event id, value ('in:<key>' trait inputs with their
+//                                   JSON value; 'page', 'touch', 'device' with '', read from the event)
+//   tf_ek, tf_et, tf_ei, tf_ev      earliest slots, the same ('touch')
 // Parameters: $survivor_id, $merged_ids.
-// The block `apply` is the one in traits_fold_events.cypher (keep them alike).
+// The block `apply` is the one in ingest_round.cypher's step 7, twice there (keep the three alike): Cypher
+// has no functions, and one node must be one row of one clause for its reads to see its writes.
 MATCH (survivor:Profile {id: $survivor_id})
 UNWIND $merged_ids AS merged_id
 MATCH (merged:Profile {id: merged_id})

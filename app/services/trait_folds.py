@@ -1,7 +1,7 @@
 """Keeping the traits fold (graph_model/trait_fold.py) with the graph, inside the callers' transactions.
 
-- ingestion folds the events a request wrote into their anchor's and profile's summaries
-  (`fold_ingested`, cypher/traits_fold_events.cypher), in the request's transaction;
+- ingestion folds the events a request wrote into their anchor's and profile's summaries in the round that
+  binds them (cypher/ingest_round.cypher, step 7);
 - a merge folds the merged profiles' summaries into the survivor's (GraphRepository.merge_components runs
   cypher/traits_fold_merge.cypher first): O(1), no event read;
 - whatever moves sessions or handles between profiles, or deletes some of a profile's events (split, rule 4's
@@ -45,15 +45,6 @@ def _trait_event(row: dict[str, Any]) -> TraitEvent:
 class TraitFolds:
     def __init__(self, store: GraphRepository) -> None:
         self._store = store
-
-    async def fold_ingested(
-        self, tx: Tx, session_ids: Iterable[str | None], event_ids: Iterable[str]
-    ) -> None:
-        """Fold a request's events into their summaries (an event already folded is skipped)."""
-        sessions = sorted({s for s in session_ids if s is not None})
-        events = sorted(set(event_ids))
-        if sessions or events:
-            await self._store.rows(tx, "traits_fold_events", session_ids=sessions, event_ids=events)
 
     async def recompute_anchors(
         self, tx: Tx, *, session_ids: Iterable[str] = (), handle_ids: Iterable[str] = ()
