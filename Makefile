@@ -64,10 +64,13 @@ test-routing: neo4j-jars
 test-unit: install
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
-# The schema-driven fuzz tests with many more cases than `make test` runs (FUZZ_EXAMPLES per operation).
+# The schema-driven fuzz tests with many more cases than `make test` runs (FUZZ_EXAMPLES per operation),
+# and the traits fold's property test with TRAITS_FOLD_EXAMPLES histories (200 in `make test`).
 FUZZ_EXAMPLES ?= 500
+TRAITS_FOLD_EXAMPLES ?= 2000
 fuzz: neo4j-jars
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/system/test_fuzz.py -s $(PYTEST_ARGS)
+	TRAITS_FOLD_EXAMPLES=$(TRAITS_FOLD_EXAMPLES) $(BIN)/python -m pytest tests/api/test_traits_fold.py $(PYTEST_ARGS)
 
 # ruff, mypy, and the import contracts of pyproject.toml ([tool.importlinter]: dependencies point inward).
 lint: install

@@ -199,14 +199,23 @@ async def _traits_verify(settings: Settings, profile_ids: list[str] | None) -> i
         for mismatch in report.mismatches:
             print(msgspec.json.encode(mismatch).decode())
         print(
-            f"{report.profiles} profiles checked, {report.mismatched} with traits that differ from a"
-            " recomputation over their events",
+            f"{report.profiles} profiles checked, {report.mismatched} with traits that differ between"
+            " the stored fold, the traversal and a recomputation over their events",
             file=sys.stderr,
         )
         return 1 if report.mismatched else 0
 
 
+async def _traits_rebuild(settings: Settings, profile_ids: list[str] | None) -> int:
+    async with connected_services(settings) as services:
+        done = await services.traits.rebuild(profile_ids)
+        print(f"{done} profiles' traits folds recomputed from their events", file=sys.stderr)
+        return 0
+
+
 def cmd_traits(settings: Settings, args: argparse.Namespace) -> int:
+    if args.action == "rebuild":
+        return run_quietly(settings, lambda: _traits_rebuild(settings, args.profile or None))
     return run_quietly(settings, lambda: _traits_verify(settings, args.profile or None))
 
 
@@ -427,9 +436,14 @@ def build_parser() -> argparse.ArgumentParser:
     traits_sub = traits.add_subparsers(dest="action", required=True)
     verify = traits_sub.add_parser(
         "verify",
-        help="recompute traits from raw events; list profiles whose traits differ (exit 1 if any)",
+        help="compare stored traits, the traversal and a recomputation from raw events; list profiles "
+        "whose traits differ (exit 1 if any)",
     )
     verify.add_argument("--profile", action="append", help="only this profile id (repeatable)")
+    rebuild_folds = traits_sub.add_parser(
+        "rebuild", help="recompute every profile's stored traits fold from its events (data from before it)"
+    )
+    rebuild_folds.add_argument("--profile", action="append", help="only this profile id (repeatable)")
     traits.set_defaults(func=cmd_traits)
 
     erase = sub.add_parser(

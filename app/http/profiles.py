@@ -33,8 +33,19 @@ class QueryController(Controller):
     tags = ["queries"]
 
     @get("/profiles/{profile_id:str}", summary="A profile by its id or any id merged into it")
-    async def get_profile(self, profile_id: FromPath[str], services: ServicesDep) -> ProfileView:
-        return found(await services.read.profile(profile_id), f"no profile {profile_id}")
+    async def get_profile(
+        self,
+        profile_id: FromPath[str],
+        services: ServicesDep,
+        fresh: Annotated[
+            bool,
+            QueryParameter(
+                description="compute the traits by traversing the profile's events (the definition) instead "
+                "of answering from their stored fold"
+            ),
+        ] = False,
+    ) -> ProfileView:
+        return found(await services.read.profile(profile_id, fresh=fresh), f"no profile {profile_id}")
 
     @get(
         "/profiles/{profile_id:str}/events",

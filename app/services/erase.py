@@ -17,6 +17,7 @@ import msgspec
 from neo4j import AsyncManagedTransaction
 
 from app.logging import get_logger
+from app.services.trait_folds import TraitFolds
 from app.store.repository import GraphRepository
 
 log = get_logger(__name__)
@@ -40,6 +41,7 @@ class EraseService:
         )
         self._store = store
         self._batch = batch_size
+        self._folds = TraitFolds(store)
 
     async def profile_of_alias(self, urn: str) -> str | None:
         async with self._store.session() as session:
@@ -56,6 +58,9 @@ class EraseService:
                     return report
                 live = row["id"]
                 report = report or EraseReport(live)
+                # Events outside the component that erasure deletes (they carry its aliases): their
+                # anchors' and profiles' traits folds are recomputed once they are gone.
+                foreign = await session.execute_read(self._folds.erase_foreign_anchors, live)
                 while True:
                     batch = await session.execute_write(
                         self._store.single, "erase_events_batch", profile_id=live, limit=self._batch
@@ -66,6 +71,8 @@ class EraseService:
                         break
                 done = await session.execute_write(self._erase_members, live)
                 if done is not None:
+                    if foreign:
+                        await session.execute_write(self._folds.recompute_foreign, foreign)
                     report.profile_id = live
                     report.events += int(done["events"])
                     report.sessions += int(done["sessions"])

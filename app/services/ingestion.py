@@ -30,6 +30,7 @@ from app.services.ingest_plan import (
     RoundParams,
     RoundRow,
 )
+from app.services.trait_folds import TraitFolds
 from app.store.repository import GraphRepository, Tx
 from graph_model import round_groups
 from graph_model.events import DEFAULT_MAX_FUTURE_SKEW, IngestBatch
@@ -88,6 +89,7 @@ class IngestionService:
         self._max_future_skew = max_future_skew
         # The types whose values a profile's facts list: strong ones and limited ones (step 4 reads them).
         self._held_types = rules.held_types()
+        self._folds = TraitFolds(repository)
 
     async def ingest(self, batch: IngestBatch) -> IngestResult:
         return (await self.ingest_many([batch]))[0]
@@ -260,6 +262,8 @@ class IngestionService:
             await self._repo.rows(
                 tx, "ingest_session_leave", session_id=session_id, profile_id=plan.session_leaves
             )
+            # the profile it left no longer counts it in its traits fold
+            await self._folds.recompute_profiles(tx, [plan.session_leaves])
         for refusal in plan.refusals:
             if refusal.profile_id is None:  # a new alias that may not join: it starts a profile of its own
                 await self._own_profile(tx, refusal.alias, batch.source_id, now)

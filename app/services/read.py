@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from app.store.repository import GraphRepository
+from graph_model.trait_fold import from_properties, traits_of
 from graph_model.traits import compute_traits
 
 _decode = msgspec.json.decode
@@ -188,7 +189,31 @@ class ReadService(ReadQueries):
             bool(r["shared"]),
         )
 
-    async def profile(self, profile_id: str) -> ProfileView | None:
+    async def profile(self, profile_id: str, *, fresh: bool = False) -> ProfileView | None:
+        """A profile by any id it had. Traits come from its stored fold (cypher/profile_folded: index seeks,
+        whatever the profile's size) unless `fresh`, which traverses its events (the definition)."""
+        if fresh:
+            return await self.profile_traversed(profile_id)
+        rows = await self._rows("profile_folded", id=profile_id)
+        if not rows:
+            return None
+        r = rows[0]
+        fold = from_properties(r["fold"])
+        traits = traits_of(fold, {e["id"]: e for e in r["slot_events"]})
+        return ProfileView(
+            id=r["id"],
+            traits=traits,
+            aliases=r["aliases"],
+            merged_ids=r["merged_ids"],
+            session_count=traits["session_count"],
+            event_count=traits["event_count"],
+            first_seen=traits["first_seen"],
+            last_seen=traits["last_seen"],
+            created_at=native(r["created_at"]),
+        )
+
+    async def profile_traversed(self, profile_id: str) -> ProfileView | None:
+        """The profile with traits computed by one traversal of its events (`?fresh=true`)."""
         rows = await self._rows("profile_head", id=profile_id)
         if not rows:
             return None

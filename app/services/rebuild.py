@@ -19,6 +19,7 @@ import msgspec
 from neo4j import AsyncManagedTransaction
 
 from app.services.identity_writes import SystemEvent, system_event
+from app.services.trait_folds import TraitFolds
 from app.store.repository import GraphRepository
 from graph_model.identity_rules import IdentityRules
 from graph_model.rebuild_plan import ChangeSet, plan_rebuild
@@ -159,6 +160,8 @@ class RebuildService:
                 alias_urns=move.aliases,
                 now=now.isoformat(),
             )
+        # The traits fold of every profile the change touched, from its sessions' and handles' summaries.
+        await TraitFolds(self._store).recompute_profiles(tx, [*change.profiles, *ids.values()])
         for pid in change.split:
             split = {"profile_id": pid, "reason": "rebuild", "rules": "current identity rules"}
             audit.append(system_event("profile-split", pid, split, names_urns=[]))

@@ -21,6 +21,7 @@ import msgspec
 from neo4j import AsyncManagedTransaction
 
 from app.logging import get_logger
+from app.services.trait_folds import TraitFolds
 from app.store.repository import GraphRepository
 
 log = get_logger(__name__)
@@ -100,9 +101,18 @@ class RetentionService:
             counts = (
                 await session.execute_write(self._store.single, delete, ids=ids, cutoff=report.cutoff) or {}
             )
+            # What came back to life while its events were drained keeps the rest: its traits fold again.
+            await session.execute_write(self._refold, find, ids)
             yield counts
             if int(counts.get(removed_key, 0)) == 0 or len(ids) < self._batch:
                 return
+
+    async def _refold(self, tx: AsyncManagedTransaction, find: str, ids: list[str]) -> None:
+        folds = TraitFolds(self._store)
+        if find == "purge_find_anonymous_profiles":
+            await folds.recompute_from_events(tx, ids)  # the profiles not deleted
+        else:
+            await folds.recompute_anchors(tx, session_ids=ids)  # the sessions not deleted
 
     async def _ids(self, tx: AsyncManagedTransaction, name: str, **params: Any) -> list[str]:
         return [row["id"] for row in await self._store.rows(tx, name, **params)]

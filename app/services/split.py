@@ -16,6 +16,7 @@ from neo4j import AsyncManagedTransaction
 
 from app.services.identity_writes import MAX_LOCK_ROUNDS, SystemEvent, system_event
 from app.services.read import Ref
+from app.services.trait_folds import TraitFolds
 from app.store.repository import GraphRepository
 from graph_model.components import plan_split
 
@@ -135,6 +136,8 @@ class SplitService:
             names_urns = sorted({urn, *by_kind["alias"]})
             for about in (profile_id, new_id):
                 audit.append(system_event("profile-split", about, details, names_urns=names_urns))
+        # The traits fold of every profile the regroup touched, from its sessions' and handles' summaries.
+        await TraitFolds(self._repo).recompute_profiles(tx, [profile_id, *new_ids])
         if reason == "alias-blocked":
             blocked = {"profile_id": profile_id, "alias": urn}
             audit.append(system_event("alias-blocked", profile_id, blocked, names_urns=[urn]))

@@ -1,11 +1,12 @@
-"""`idgraph traits verify`: the API's traits against a from-scratch recomputation, profile by profile.
+"""`idgraph traits verify`: the API's traits against the traversal and a from-scratch recomputation.
 
-idgraph keeps no trait cache: `GET /profiles/{id}` computes traits from the events on every read
-(cypher/profile_traits). What can still drift is what that traversal reads: the flat properties enrichment
-wrote on each event at ingestion (page URL, UTM, device). `verify` reads each profile's raw events, runs
-enrichment and the trait rules again in Python (graph_model.traits) and lists every profile whose traits
-differ: after a change of the enrichment rules or a ua-parser rules update, the list says which stored events
-are stale. It also checks the Cypher traversal against the Python reference on real data.
+`GET /profiles/{id}` answers traits from the profile's stored fold (graph_model/trait_fold.py, kept by
+app/services/trait_folds.py); `?fresh=true` computes them by traversing the events (cypher/profile_traits),
+which is the definition. `verify` compares, profile by profile, the stored answer, the traversal, and a
+recomputation in Python from the raw events with enrichment run again (graph_model.traits): a difference
+between the first two is a fold that went wrong; one with the third, a stored event whose enrichment
+properties are stale (a change of the enrichment rules, a ua-parser rules update).
+`idgraph traits rebuild` recomputes every profile's fold from its events (data written before the fold).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import msgspec
 
 from app.services.read import ReadQueries, ReadService, native
+from app.services.trait_folds import TraitFolds
 from app.store.repository import GraphRepository
 from graph_model.traits import TraitEvent, compute_traits, recompute_fields
 
@@ -24,7 +26,8 @@ _decode = msgspec.json.decode
 
 class Mismatch(msgspec.Struct):
     profile_id: str
-    differences: dict[str, dict[str, Any]]  # trait key -> {"api": ..., "recomputed": ...}
+    # trait key -> {"api": the stored fold's answer, "traversed": ?fresh=true's, "recomputed": ...}
+    differences: dict[str, dict[str, Any]]
 
 
 class VerifyReport(msgspec.Struct):
@@ -36,7 +39,9 @@ class VerifyReport(msgspec.Struct):
 class TraitsVerifier(ReadQueries):
     def __init__(self, store: GraphRepository) -> None:
         super().__init__(store)
+        self._store = store
         self._read = ReadService(store)
+        self._folds = TraitFolds(store)
 
     async def recompute(self, live_profile_id: str) -> dict[str, Any] | None:
         """Traits from the raw events, with enrichment run again; None when there is no such live profile."""
@@ -65,15 +70,17 @@ class TraitsVerifier(ReadQueries):
         view = await self._read.profile(live_profile_id)
         if view is None:
             return None  # gone meanwhile (merged or erased)
+        traversed_view = await self._read.profile(view.id, fresh=True)
         recomputed = await self.recompute(view.id)
-        if recomputed is None:
+        if recomputed is None or traversed_view is None:
             return None
         api = msgspec.to_builtins(view.traits)
+        traversed = msgspec.to_builtins(traversed_view.traits)
         fresh = msgspec.to_builtins(recomputed)
         differences = {
-            key: {"api": api.get(key), "recomputed": fresh.get(key)}
-            for key in sorted(set(api) | set(fresh))
-            if api.get(key) != fresh.get(key)
+            key: {"api": api.get(key), "traversed": traversed.get(key), "recomputed": fresh.get(key)}
+            for key in sorted(set(api) | set(traversed) | set(fresh))
+            if not api.get(key) == traversed.get(key) == fresh.get(key)
         }
         return Mismatch(live_profile_id, differences) if differences else None
 
@@ -86,6 +93,15 @@ class TraitsVerifier(ReadQueries):
             if len(rows) < page_size:
                 return
             after = rows[-1]["id"]
+
+    async def rebuild(self, profile_ids: list[str] | None = None) -> int:
+        """Recompute the traits fold of every profile (or of these) from its events, one transaction each."""
+        done = 0
+        ids = self.profile_ids() if profile_ids is None else _iterate(profile_ids)
+        async for profile_id in ids:
+            await self._store.write_unit(self._folds.recompute_from_events, [profile_id])
+            done += 1
+        return done
 
     async def verify(self, profile_ids: list[str] | None = None) -> VerifyReport:
         checked = 0

@@ -98,6 +98,8 @@ class GraphRepository:
         await self.rows(tx, "ingest_lock_profiles", profile_ids=sorted(profile_ids))
 
     async def merge_components(self, tx: Tx, *, survivor_id: str, merged_ids: list[str]) -> None:
+        # The traits fold first, while the merged profiles still hold their summaries (O(1), no event read).
+        await self.rows(tx, "traits_fold_merge", survivor_id=survivor_id, merged_ids=merged_ids)
         await self.rows(tx, "merge_components", survivor_id=survivor_id, merged_ids=merged_ids)
 
     async def record_system_events(
