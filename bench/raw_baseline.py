@@ -3,8 +3,10 @@ parameters of one hand-written UNWIND statement (bench/ingest_cypher/raw_track.c
 graph delta straight through the driver.
 
 A visitor is a session with one device alias (`urn:anonymous_id`); a visit is `batch` page views. The first
-visit of a visitor creates the session, the alias, a profile and its id handle; a later visit of the same
-visitor adds events to the known session and widens its and the alias's first/last seen.
+visit of a visitor creates the session, the alias, a profile and its id handle, and the change feed's
+profile-created entry naming the alias; a later visit of the same visitor adds events to the known session
+and widens its and the alias's first/last seen. Every visit folds its events into the session's and the
+profile's traits summary (the tf_* properties).
 
 The parameters are what the API's own request would carry, built the way a client would: ISO 8601 text for
 every time (the app sends its times as text too; the driver's packing of `datetime` values costs more), and
