@@ -200,17 +200,7 @@ class ReadService(ReadQueries):
         r = rows[0]
         fold = from_properties(r["fold"])
         traits = traits_of(fold, {e["id"]: e for e in r["slot_events"]})
-        return ProfileView(
-            id=r["id"],
-            traits=traits,
-            aliases=r["aliases"],
-            merged_ids=r["merged_ids"],
-            session_count=traits["session_count"],
-            event_count=traits["event_count"],
-            first_seen=traits["first_seen"],
-            last_seen=traits["last_seen"],
-            created_at=native(r["created_at"]),
-        )
+        return _profile_view(r, traits, traits["session_count"])
 
     async def profile_traversed(self, profile_id: str) -> ProfileView | None:
         """The profile with traits computed by one traversal of its events (`?fresh=true`)."""
@@ -219,17 +209,7 @@ class ReadService(ReadQueries):
             return None
         r = rows[0]
         traits = await self.traits(r["id"], r["session_count"])
-        return ProfileView(
-            id=r["id"],
-            traits=traits,
-            aliases=r["aliases"],
-            merged_ids=r["merged_ids"],
-            session_count=r["session_count"],
-            event_count=traits["event_count"],
-            first_seen=traits["first_seen"],
-            last_seen=traits["last_seen"],
-            created_at=native(r["created_at"]),
-        )
+        return _profile_view(r, traits, r["session_count"])
 
     async def traits(self, live_profile_id: str, session_count: int) -> dict[str, Any]:
         """The traits of a live profile, computed by one traversal of its events (cypher/profile_traits)."""
@@ -297,3 +277,19 @@ class ReadService(ReadQueries):
             return None
         r = rows[0]
         return _event_view(r, r["profile_id"])
+
+
+def _profile_view(head: Any, traits: dict[str, Any], session_count: int) -> ProfileView:
+    """A profile's answer from its head row (id, aliases, merged ids, created_at) and its traits, however
+    they were computed: the stored fold or the traversal (`?fresh=true`) answer the same shape."""
+    return ProfileView(
+        id=head["id"],
+        traits=traits,
+        aliases=head["aliases"],
+        merged_ids=head["merged_ids"],
+        session_count=session_count,
+        event_count=traits["event_count"],
+        first_seen=traits["first_seen"],
+        last_seen=traits["last_seen"],
+        created_at=native(head["created_at"]),
+    )
