@@ -34,7 +34,7 @@
 //                                     refused_urns, claimed_ids, shared_urns, clock_ids, evidence_event_id,
 //                                     system_events (id, type, about_id, names_urns, linking_event_id,
 //                                     properties_json)
-//   $bind_events          [map]     steps 6f and 7b (EventBinding): id, linked_urns, refused_urns; the same for every
+//   $bind_events          [map]     step 6f (EventBinding): id, linked_urns, refused_urns; the same for every
 //                                   plan, so sent once
 //
 // Steps (each marked `// step N` below):
@@ -301,7 +301,8 @@ CALL (plan, profile_id, anchor) {
   }
 }
 // step 6f: the events this batch created ($bind_events, the same whichever plan is chosen) bound to the
-// anchor and to the aliases each carried.
+// anchor and to the aliases each carried; `bound`, the event nodes, is what 6i and 7b go on with (looking
+// each event up again by id cost more than the rest of those steps).
 CALL (plan, anchor, stamp) {
   UNWIND CASE WHEN plan IS NULL THEN [] ELSE $bind_events END AS ev
   MATCH (e:Event {id: ev.id})
@@ -319,6 +320,7 @@ CALL (plan, anchor, stamp) {
     MATCH (a:Alias {urn: urn})
     CREATE (e)-[:REFUSED_ALIAS]->(a)
   }
+  RETURN collect(e) AS bound
 }
 // step 6g: audit events (profile-merged, merge-refused) on the id handle they are about; never bound to a
 // session, so no behavioural count sees them. Each also points at the aliases it names (NAMES), so erasing
@@ -348,8 +350,7 @@ CALL (plan) {
 // step 6i: the change feed (app/services/changes.py), written by this transaction under the profile locks it
 // holds: profile-created or alias-added with the aliases the plan attached (6c, 6d); one entry per audit
 // event of 6g that names a feed profile (feed_profile_id); an `event` entry for each event bound (6f) whose
-// type a webhook asked for (its event_types: a look at the few Webhook nodes per bound event, with no
-// aggregation, so app/store/many_rounds.py can derive the step's many-rounds form). `at` is the server's clock read here,
+// type a webhook asked for (the event types of the few Webhook nodes, read once). `at` is the server's clock read here,
 // after every lock is held, which is what orders a profile's changes (README, Changes and webhooks); its
 // 16 digits of microseconds begin `seq`, then a digit for the kind of change (graph_model/changes.py).
 CALL (plan, profile_id) {
@@ -387,11 +388,12 @@ CALL (plan) {
     CREATE (c)-[:NAMES]->(a)
   }
 }
-CALL (plan, profile_id) {
-  WITH plan, profile_id WHERE plan IS NOT NULL AND profile_id IS NOT NULL
-  UNWIND $bind_events AS ev
-  MATCH (e:Event {id: ev.id})
-  WHERE EXISTS { MATCH (w:Webhook) WHERE e.type IN w.event_types }
+CALL (plan, profile_id, bound) {
+  WITH plan, profile_id, bound WHERE plan IS NOT NULL AND profile_id IS NOT NULL AND size(bound) > 0
+  OPTIONAL MATCH (w:Webhook)
+  WITH profile_id, bound, reduce(types = [], wanted IN collect(w.event_types) | types + wanted) AS wanted
+  UNWIND bound AS e
+  WITH profile_id, e WHERE e.type IN wanted
   WITH profile_id, e, datetime.realtime() AS at
   CREATE (:Change {
     seq: right('0000000000000000' + toString(at.epochSeconds * 1000000 + at.microsecond), 16) + '8-'
@@ -481,17 +483,14 @@ CALL (plan) {
         t.tf_ev = [i IN range(0, size(ek) - 1) | CASE WHEN erep[i] IS NULL THEN ev[i] ELSE erep[i].v END] + [x IN enew | x.v]
   }
 }
-// step 7b: the events bound by this round and not folded yet (tf_folded), into their anchor and profile
-CALL (plan) {
-  UNWIND CASE WHEN plan IS NULL THEN [] ELSE [ev IN $bind_events | ev.id] END AS eid
-  MATCH (e:Event {id: eid})-[:BOUND_TO]->(anchor)
-  WHERE e.tf_folded IS NULL
+// step 7b: the events bound to the anchor by this round (6f) and not folded yet (tf_folded): their summary,
+// computed once, folded into the anchor and into its profile
+CALL (anchor, bound) {
+  WITH anchor, bound WHERE anchor IS NOT NULL
+  UNWIND bound AS e
+  WITH anchor, e WHERE e.tf_folded IS NULL
   SET e.tf_folded = true
-  WITH DISTINCT e, anchor
-  OPTIONAL MATCH (anchor)-[:BELONGS_TO]->(p:Profile)
-  WITH e, [anchor] + CASE WHEN p IS NULL THEN [] ELSE [p] END AS targets
-  UNWIND targets AS t
-  WITH t, collect(e) AS events
+  WITH anchor, collect(e) AS events
   CALL (events) {
     UNWIND events AS e
     UNWIND [i IN range(0, size(coalesce(e.trait_keys, [])) - 1) |
@@ -524,6 +523,8 @@ CALL (plan) {
     WITH e ORDER BY e.time DESC, e.id DESC
     RETURN head(collect(e)) AS newest, min(e.time) AS first
   }
+  OPTIONAL MATCH (anchor)-[:BELONGS_TO]->(p:Profile)
+  UNWIND [anchor] + CASE WHEN p IS NULL THEN [] ELSE [p] END AS t
   WITH t, {
     n: size(events), units: 0, first: first, last: newest.time, last_id: newest.id,
     types: types, type_counts: type_counts, l: latest, e: earliest
