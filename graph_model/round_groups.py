@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
+import msgspec
+
 from graph_model.events import IngestBatch
 
 
@@ -72,3 +74,44 @@ def out_of_order(touches: Sequence[Touch]) -> bool:
             if not (a.level < b.level or (a.level == b.level and a.first_round)):
                 return True
     return False
+
+
+def _same_identity(a: IngestBatch, b: IngestBatch) -> bool:
+    """Whether `b` may join `a` as more events: the same user naming the same identities in the same way."""
+    return (
+        not a.asserted
+        and not b.asserted
+        and a.session_id is None
+        and b.session_id is None
+        and a.claimed_profile_id is None
+        and b.claimed_profile_id is None
+        and not a.aliases
+        and not b.aliases
+        and (a.source_id, a.dialect, a.profile_less, a.save_session, a.save_events, a.received_at, a.client)
+        == (b.source_id, b.dialect, b.profile_less, b.save_session, b.save_events, b.received_at, b.client)
+        and all(ev.aliases == a.events[0].aliases for ev in (*a.events, *b.events))
+    )
+
+
+def coalesce_runs(batches: Sequence[IngestBatch], max_events: int) -> list[IngestBatch]:
+    """Consecutive batches of one request that name the same identities, one batch each (a user's Segment
+    messages, one per event), as one batch with their events in order, at most `max_events` each.
+
+    One batch is one identity decision for all its events, as one /track request of many events is; one by
+    one they would be that many decisions, each finding the identity the one before left (the identity rules
+    decide the same: every event names the same aliases and nothing else). Batches that claim a profile id,
+    carry a session or request-level aliases, or assert a link (a Segment `alias`) are left as they are."""
+    out: list[IngestBatch] = []
+    for batch in batches:
+        last = out[-1] if out else None
+        if (
+            last is not None
+            and last.events
+            and batch.events
+            and len(last.events) + len(batch.events) <= max_events
+            and _same_identity(last, batch)
+        ):
+            out[-1] = msgspec.structs.replace(last, events=[*last.events, *batch.events])
+        else:
+            out.append(batch)
+    return out

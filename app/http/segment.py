@@ -118,7 +118,7 @@ async def _ingest(
         # Server-side libraries name the end user's IP in context.ip; the connection's peer is the server.
         batch.client = client_info(request, settings, ip=message.context.get("ip") or batch_context.get("ip"))
     if batches:
-        await services.ingestion.ingest_many(batches)
+        await services.ingestion.ingest_messages(batches, settings.max_events_per_request)
     return SegmentAck()
 
 

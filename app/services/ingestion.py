@@ -121,6 +121,13 @@ class IngestionService:
                 log.info("identity changed", merges=len(result.merges), refused=len(result.refused))
         return results
 
+    async def ingest_messages(self, batches: Sequence[IngestBatch], max_events: int) -> None:
+        """The messages of one request (a Segment batch: one batch per message), all or none, a user's
+        consecutive messages naming the same identities written as one batch of their events
+        (graph_model.round_groups.coalesce_runs): one identity decision for them, as /track makes for the
+        events of one request, instead of one round trip each."""
+        await self.ingest_many(round_groups.coalesce_runs(batches, max_events))
+
     async def rehearse(self, batches: Sequence[IngestBatch]) -> None:
         """Run the write path for `batches` in a transaction that is rolled back: nothing is stored.
 

@@ -132,3 +132,41 @@ def test_a_batch_sent_twice_stores_nothing_twice(
         r = client.post("/v1/batch", json=body)
         assert r.status_code == 200, r.text
     assert outcome(graph, prefix)["events"] == 99
+
+
+def one_user(messages: int) -> list[dict[str, Any]]:
+    """`messages` messages of one user with `{p}` where ids go: a run of track calls, an identify with an
+    email in the middle (other identities: a run of its own), more track calls, and one message repeated."""
+    start = datetime.now(UTC) - timedelta(hours=1)
+    user = {"userId": "{p}-user", "anonymousId": "{p}-anon"}
+    out: list[dict[str, Any]] = []
+    for n in range(messages):
+        if n == messages // 2:
+            message = {"type": "identify", "traits": {"email": "{p}@example.com"}, **user}
+        else:
+            message = {"type": "track", "event": "Viewed", "properties": {"n": n}, **user}
+        message |= {"messageId": f"{{p}}-m{n}", "timestamp": (start + timedelta(seconds=n)).isoformat()}
+        out.append(message)
+    return [*out, dict(out[3])]
+
+
+def test_a_batch_of_one_user_is_one_identity_decision_per_run_and_the_same_as_one_by_one(
+    client: Client, source_id: str, admin: dict[str, str], graph: Any
+) -> None:
+    messages = one_user(60)
+    batched, single = unique("b"), unique("s")
+
+    before = statements(client, admin)
+    r = client.post("/v1/batch", json={"batch": fill(messages, batched), "writeKey": source_id})
+    assert r.status_code == 200, r.text
+    batch_statements = statements(client, admin) - before
+
+    for message in fill(messages, single):
+        r = client.post(f"/v1/{message['type']}", json=message | {"writeKey": source_id})
+        assert r.status_code == 200, r.text
+
+    got, expected = outcome(graph, batched), outcome(graph, single)
+    assert expected["events"] == 60
+    assert got == expected
+    # Three runs (track calls, the identify, track calls): a few statements, not one or more per message.
+    assert batch_statements <= 6, batch_statements
