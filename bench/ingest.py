@@ -115,7 +115,13 @@ async def drive(call: Callable[[], Awaitable[bool]], concurrency: int, seconds: 
 
 
 async def phase(
-    mode: str, work: Workload, server: ApiServer, graph: Graph, concurrency: int, seconds: float
+    mode: str,
+    work: Workload,
+    server: ApiServer,
+    graph: Graph,
+    concurrency: int,
+    seconds: float,
+    neo4j_pid: int | None = None,
 ) -> dict[str, Any]:
     batch = work.batch
     rss: list[float] = []
@@ -165,6 +171,8 @@ async def phase(
 
     sampler = asyncio.create_task(sample())
     cpu0 = cpu_seconds(server.pid)
+    neo4j_cpu0 = cpu_seconds(neo4j_pid) if neo4j_pid is not None else 0.0
+    client_cpu0 = time.process_time()
     try:
         requests, elapsed = await drive(call, concurrency, seconds)
     finally:
@@ -172,7 +180,13 @@ async def phase(
         while not connections.empty():
             await connections.get_nowait().close()
     cpu = cpu_seconds(server.pid) - cpu0
+    neo4j_cpu = cpu_seconds(neo4j_pid) - neo4j_cpu0 if neo4j_pid is not None else None
+    client_cpu = time.process_time() - client_cpu0
     events = requests * batch
+
+    def per_event(seconds: float | None) -> float | None:
+        return round(1000 * seconds / events, 3) if seconds is not None and events else None
+
     return {
         "mode": mode,
         "batch": batch,
@@ -183,11 +197,24 @@ async def phase(
         # The API's own CPU (utime + stime of its process) over the phase, per event stored.
         "api_cpu_ms_per_event": round(1000 * cpu / events, 3) if mode == "http" and events else None,
         "api_rss_mb": round(max(rss), 1) if mode == "http" and rss else None,
+        # Where the two cores went, per event stored, on either side (the gap between the sides, in CPU):
+        # Neo4j's process, the API's process (during a raw phase only its background work: the webhook
+        # deliveries of the feed entries the raw statement writes too) and this process (the load
+        # generator and the webhook sink, or the raw side's driver).
+        "cpu_ms_per_event": {
+            "neo4j": per_event(neo4j_cpu),
+            "api": per_event(cpu),
+            "bench_client": per_event(client_cpu),
+        },
     }
 
 
 async def measure(
-    server: ApiServer, uri: str, args: argparse.Namespace, sink: WebhookSink | None = None
+    server: ApiServer,
+    uri: str,
+    args: argparse.Namespace,
+    sink: WebhookSink | None = None,
+    neo4j_pid: int | None = None,
 ) -> dict[str, Any]:
     async with connect(uri) as graph:
         ensure_source(server.url, ADMIN, SOURCE, "ingest bench")
@@ -198,11 +225,13 @@ async def measure(
             # Each side has visitors of its own, returning ones among them, for the whole batch size.
             work = {mode: Workload(batch, args.returning) for mode in ("http", "raw")}
             for mode in ("http", "raw"):  # warm-up: compile plans, fill caches
-                await phase(mode, work[mode], server, graph, args.concurrency, args.warmup)
+                await phase(mode, work[mode], server, graph, args.concurrency, args.warmup, neo4j_pid)
             for round_ in range(args.rounds):
                 # Rounds alternate which side goes first, so drift within a round falls on both alike.
                 for mode in ("http", "raw") if round_ % 2 == 0 else ("raw", "http"):
-                    result = await phase(mode, work[mode], server, graph, args.concurrency, args.seconds)
+                    result = await phase(
+                        mode, work[mode], server, graph, args.concurrency, args.seconds, neo4j_pid
+                    )
                     result["round"] = round_
                     print(json.dumps(result), file=sys.stderr, flush=True)
                     phases.append(result)
@@ -221,6 +250,13 @@ async def measure(
         out |= round_spread(f"raw_events_per_s_batch{batch}", raw, 1)
         cpu = [v for v in of("http", "api_cpu_ms_per_event") if v is not None]
         out |= round_spread(f"api_cpu_ms_per_event_batch{batch}", cpu)
+        for mode in ("http", "raw"):
+            for side in ("neo4j", "api", "bench_client"):
+                values = [
+                    p["cpu_ms_per_event"][side] for p in phases if p["batch"] == batch and p["mode"] == mode
+                ]
+                if all(v is not None for v in values) and values:
+                    out |= round_spread(f"cpu_ms_per_event_batch{batch}_{mode}_{side}", values)
         out[f"errors_batch{batch}"] = {"http": sum(of("http", "errors")), "raw": sum(of("raw", "errors"))}
     out["api_rss_mb"] = max(p["api_rss_mb"] for p in phases if p["api_rss_mb"] is not None)
     return out
@@ -274,7 +310,9 @@ def main() -> None:
         api_server(neo4j.uri, neo4j.workdir / "api", profile_to) as server,
         WebhookSink() as sink,
     ):
-        result = asyncio.run(measure(server, neo4j.uri, args, sink if args.webhook else None))
+        result = asyncio.run(
+            measure(server, neo4j.uri, args, sink if args.webhook else None, neo4j_pid=neo4j.pid)
+        )
         result["webhook_deliveries_received"] = sink.received if args.webhook else None
     result = {
         "ingest_ratio_batch100": result.get("ingest_ratio_batch100"),
