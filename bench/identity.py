@@ -9,7 +9,8 @@ Cypher, so seeding 100k aliases takes seconds). Then, in one run:
 - merge cost against a hand-written merge (`merge_cost_ratio_max`): for each shape in SHAPES (a 10-alias side
   into 10 / 1k / 100k, 1k into 100k, 10k with 10k, and 1k with 1k whose sessions hold 1,000 events each), a
   linking request goes through `IngestionService.ingest` (the code /track runs) and the same merge, written
-  as one statement (bare_merge.cypher: the smaller side re-pointed, the link session, event and audit event),
+  as one statement (bare_merge.cypher: the same graph delta, tests/api/test_bare_merge_baseline.py: the
+  smaller side re-pointed, the traits fold, the link session and event, the audit event and its feed entry),
   runs on components seeded alike; the two alternate which goes first; per shape the median of the
   per-sample ratios and their [min, max]; the headline is the worst shape;
 - merge growth (`merge_growth_ratio_max`, the figure `merge_cost_ratio_max` used to be): a 10-alias side into
@@ -111,8 +112,9 @@ async def seed(seeds: GraphRepository, n_aliases: int, tag: str) -> tuple[str, l
     return profile_id, urns
 
 
-def link_batch(a: str, b: str) -> IngestBatch:
-    now = datetime.now(UTC)
+def link_batch(a: str, b: str, now: datetime | None = None) -> IngestBatch:
+    """The linking request the service merges on: a new session with one event naming alias `a` and `b`."""
+    now = now or datetime.now(UTC)
     return IngestBatch(
         source_id="bench",
         dialect="bench",
@@ -121,6 +123,21 @@ def link_batch(a: str, b: str) -> IngestBatch:
         events=[CanonicalEvent(type="link", time=now)],
         received_at=now,
     )
+
+
+def bare_merge_params(a: str, b: str, now: datetime | None = None) -> dict[str, Any]:
+    """The parameters of bare_merge.cypher for the request `link_batch(a, b, now)` makes: `now` is its
+    event's time, received now (the same when not given)."""
+    params: dict[str, Any] = {k: str(uuid.uuid4()) for k in ("session_id", "event_id", "audit_id")}
+    time = now or datetime.now(UTC)
+    return params | {
+        "a": a,
+        "b": b,
+        "session_id": f"link-{params['session_id']}",
+        "request_id": f"{uuid.uuid4()}/0",
+        "time": time.isoformat(),
+        "now": datetime.now(UTC).isoformat() if now else time.isoformat(),
+    }
 
 
 async def merges(seeds: GraphRepository, ingestion: IngestionService) -> dict[str, Any]:
@@ -201,8 +218,7 @@ async def shape_merges(graph: Graph, seeds: GraphRepository, ingestion: Ingestio
         return elapsed * 1000
 
     async def bare_link(a: str, b: str) -> float:
-        params = {k: str(uuid.uuid4()) for k in ("session_id", "event_id", "audit_id")}
-        params |= {"a": a, "b": b, "now": datetime.now(UTC).isoformat()}
+        params = bare_merge_params(a, b)
         started = time.perf_counter()
         records, _, _ = await driver.execute_query(bare, params, database_=database)
         elapsed = time.perf_counter() - started

@@ -1,5 +1,7 @@
 // Union by size: every member (session, alias, profile id handle) of each smaller profile is re-pointed to
 // the survivor, then the emptied profile node is removed. Cost: the size of the smaller side only.
+// Runs after traits_fold_merge.cypher in one statement, alone or before an ingestion round
+// (app/store/merge_statements.py): both files end with one RETURN line.
 MATCH (survivor:Profile {id: $survivor_id})
 UNWIND $merged_ids AS merged_id
 MATCH (merged:Profile {id: merged_id})

@@ -261,7 +261,14 @@ class IngestionService:
             profile_id, new_profile_id = plan.survivor, None
         touched.update(state.named | {profile_id})
         merges = plan_of.merge_records(plan, profile_id, fresh)
-        if plan.merged:
+        # The merge runs in the commit round's statement (one round trip fewer than a statement of its own)
+        # unless something else must run between the two.
+        merge_in_commit = (
+            bool(plan.merged)
+            and plan.session_leaves is None
+            and all(refusal.profile_id is not None for refusal in plan.refusals)
+        )
+        if plan.merged and not merge_in_commit:
             await self._repo.merge_components(tx, survivor_id=profile_id, merged_ids=sorted(plan.merged))
         if plan.session_leaves is not None and session_id is not None:
             # Its evidence there was refused: the session leaves with its events, and its links to the
@@ -287,7 +294,8 @@ class IngestionService:
             clock_ids=sorted(state.named),
         )
         bind_events = plan_of.bindings(batch, fresh, plan.refused_aliases, members.alias_set())
-        await self._commit(tx, batch.source_id, now, commit, bind_events)
+        merged = sorted(plan.merged) if merge_in_commit else None
+        await self._commit(tx, batch.source_id, now, commit, bind_events, merged=merged)
         return IngestResult(
             profile_id,
             session_id,
@@ -306,10 +314,20 @@ class IngestionService:
         now: datetime,
         commit: Commit,
         bind_events: list[EventBinding] | None = None,
+        *,
+        merged: list[str] | None = None,
     ) -> None:
-        """Carry out a plan made for the state the lock rounds read: a round with no other step."""
+        """Carry out a plan made for the state the lock rounds read: a round with no other step; with
+        `merged`, those profiles merged into the plan's profile first, in the same statement."""
         params = plan_of.commit_round(source_id, commit, bind_events, now, self._held_types)
-        row = await self._round(tx, params)
+        if merged:
+            assert commit.profile_id is not None
+            found = await self._repo.ingest_round_merging(
+                tx, survivor_id=commit.profile_id, merged_ids=merged, **msgspec.to_builtins(params)
+            )
+            row = msgspec.convert(found, RoundRow)
+        else:
+            row = await self._round(tx, params)
         assert row.committed == "always"
 
     async def _own_profile(self, tx: Tx, alias: AliasUrn, source_id: str, now: datetime) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from importlib import resources
 from typing import LiteralString, cast
 
+from app.store import merge_statements
 from app.store.many_rounds import many_rounds
 
 
@@ -40,6 +41,15 @@ class QueryCatalog:
         if "ingest_round" in self._texts:
             derived = many_rounds(self._texts["ingest_round"], shared=frozenset({"limited_types"}))
             self._derived["ingest_rounds"] = cast(LiteralString, derived)
+        # Derived too: a merge in one statement, and in the statement of the round that commits it
+        # (app/store/merge_statements.py).
+        if "traits_fold_merge" in self._texts and "merge_components" in self._texts:
+            fold, merge = self._texts["traits_fold_merge"], self._texts["merge_components"]
+            folded = merge_statements.merge_components_folded(fold, merge)
+            self._derived["merge_components_folded"] = cast(LiteralString, folded)
+            if "ingest_round" in self._texts:
+                merging = merge_statements.ingest_round_merging(fold, merge, self._texts["ingest_round"])
+                self._derived["ingest_round_merging"] = cast(LiteralString, merging)
 
     def names(self) -> list[str]:
         return sorted(self._texts)

@@ -98,9 +98,19 @@ class GraphRepository:
         await self.rows(tx, "ingest_lock_profiles", profile_ids=sorted(profile_ids))
 
     async def merge_components(self, tx: Tx, *, survivor_id: str, merged_ids: list[str]) -> None:
-        # The traits fold first, while the merged profiles still hold their summaries (O(1), no event read).
-        await self.rows(tx, "traits_fold_merge", survivor_id=survivor_id, merged_ids=merged_ids)
-        await self.rows(tx, "merge_components", survivor_id=survivor_id, merged_ids=merged_ids)
+        # The traits fold first, while the merged profiles still hold their summaries (O(1), no event read),
+        # then the merge: one statement, derived from the two files (app/store/merge_statements.py).
+        await self.rows(tx, "merge_components_folded", survivor_id=survivor_id, merged_ids=merged_ids)
+
+    async def ingest_round_merging(
+        self, tx: Tx, *, survivor_id: str, merged_ids: list[str], **params: Any
+    ) -> dict[str, Any]:
+        """`merge_components`, then `ingest_round` with `params`, in one statement (one round trip): the
+        round sees the merge's writes as a next statement would (app/store/merge_statements.py)."""
+        rows = await self.rows(
+            tx, "ingest_round_merging", survivor_id=survivor_id, merged_ids=merged_ids, **params
+        )
+        return rows[0]
 
     async def record_system_events(
         self, tx: Tx, *, events: list[dict[str, Any]], source_id: str, now: datetime

@@ -95,7 +95,7 @@ def statements(client: Client, admin: dict[str, str]) -> float:
     text = client.get("/metrics", headers=admin).text
     return sum(
         metric_value(text, "idgraph_neo4j_query_duration_seconds_count", query=name)
-        for name in ("ingest_round", "ingest_rounds")
+        for name in ("ingest_round", "ingest_rounds", "ingest_round_merging")
     )
 
 
