@@ -14,7 +14,9 @@ per-round ratios with their [min, max] as `<key>_spread`:
 - `segment_batch100_vs_track_batch100`: POST /v1/batch of 100 messages from 100 distinct new users (identify
   with an email and track, alternating) over /track of 100 events of one new visitor, in events/s (a message
   is an event); `segment_one_user_batch100_vs_track_batch100` the same for 100 track messages of one user;
-  a request not answered 200 is an error and adds nothing;
+  a request not answered 200 is an error and adds nothing; `raw_100_identities_vs_100_events`, its floor
+  without the API: the hand-written /track statement for 100 new visitors in one statement over the same
+  statement for one visitor's 100 events;
 - `first_request_vs_p50`: for each dialect, a fresh Neo4j and a fresh API; the first request of that dialect
   once /health says ok, over the p50 of the next ones (the same request with new ids); the headline is the
   worst dialect.
@@ -42,12 +44,14 @@ from typing import Any
 import httpx
 import msgspec
 
+from app.store.many_rounds import many_rounds
 from bench._common import (
     HOST,
     RESULTS,
     ApiServer,
     api_env,
     arguments,
+    connect,
     cpu_seconds,
     ensure_source,
     env_number,
@@ -57,7 +61,7 @@ from bench._common import (
     write_result,
 )
 from bench.loadgen import KeepAliveConnection
-from bench.raw_baseline import T0, Visitor, track_body
+from bench.raw_baseline import RAW, RAW_STATEMENT, T0, Visitor, loopback_client, raw_params, track_body
 
 ADMIN = "bench-" + uuid.uuid4().hex
 ROUNDS = int(env_number("BENCH_PATHS_ROUNDS", 3))
@@ -333,6 +337,57 @@ async def segment_vs_track(server: ApiServer) -> dict[str, Any]:
     }
 
 
+async def raw_identities_vs_events(uri: str) -> dict[str, Any]:
+    """The floor of `segment_batch100_vs_track_batch100`, with no API: the hand-written /track statement
+    (bench/ingest_cypher/raw_track.cypher) for 100 new visitors of one event each in one statement (its
+    many-rounds form, app/store/many_rounds.py, as the API writes a Segment batch of 100 users) over the
+    same statement for one new visitor's 100 events, in events/s, CONCURRENCY clients each. A new Segment
+    user is more work than a new visitor (three aliases, not one), so the API's ratio cannot beat this one
+    by writing the same graph the same way: 100 identities are 100 profiles, id handles, memberships, feed
+    entries and folds, where 100 events of one visitor are one of each."""
+    raw, client = RAW[RAW_STATEMENT], loopback_client()
+    raw_many = many_rounds(raw)
+
+    def hundred_visitors() -> dict[str, Any]:
+        rounds = []
+        for i in range(100):
+            visitor = Visitor(1)
+            rounds.append(raw_params("paths", visitor, visitor.visit(), client) | {"round_index": i})
+        return {"rounds": rounds}
+
+    def one_visitor() -> dict[str, Any]:
+        visitor = Visitor(100)
+        return raw_params("paths", visitor, visitor.visit(), client)
+
+    sides: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
+        "identities": (raw_many, hundred_visitors),
+        "events": (raw, one_visitor),
+    }
+    async with connect(uri) as graph:
+
+        async def run(side: str, seconds: float) -> float:
+            statement, params = sides[side]
+            done, stop_at, started = 0, time.perf_counter() + seconds, time.perf_counter()
+
+            async def client_loop() -> None:
+                nonlocal done
+                while time.perf_counter() < stop_at:
+                    await graph.driver.execute_query(statement, params(), database_=graph.database)
+                    done += 1
+
+            await asyncio.gather(*(client_loop() for _ in range(CONCURRENCY)))
+            return 100 * done / (time.perf_counter() - started)
+
+        for side in sides:  # warm-up
+            await run(side, 3.0)
+        ratios = []
+        for round_ in range(ROUNDS):
+            order = list(sides) if round_ % 2 == 0 else list(reversed(sides))
+            rate = {side: await run(side, SEGMENT_SECONDS) for side in order}
+            ratios.append(rate["identities"] / rate["events"])
+    return round_spread("raw_100_identities_vs_100_events", ratios)
+
+
 def first_requests() -> dict[str, Any]:
     out: dict[str, Any] = {}
     for dialect in DIALECTS:
@@ -391,6 +446,7 @@ def main() -> None:
         ):
             if "segment" in args.only:
                 result["segment"] = asyncio.run(segment_vs_track(server))
+                result["segment"] |= asyncio.run(raw_identities_vs_events(neo4j.uri))
             if "import" in args.only:
                 result["import"] = import_vs_http(neo4j.uri, server, neo4j.workdir)
     if "first" in args.only:
@@ -399,8 +455,8 @@ def main() -> None:
         key: part[key]
         for part in result.values()
         for key in part
-        if key.endswith(("_vs_http_batch100", "_vs_track_batch100", "_vs_p50"))
-        or key.endswith(("_batch100_spread", "_p50_spread"))
+        if key.endswith(("_vs_http_batch100", "_vs_track_batch100", "_vs_p50", "_vs_100_events"))
+        or key.endswith(("_batch100_spread", "_p50_spread", "_vs_100_events_spread"))
     }
     out = {
         **headline,
