@@ -26,7 +26,7 @@ import hmac
 import ipaddress
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 from urllib.parse import parse_qs, urlsplit
 
 import msgspec
@@ -80,9 +80,19 @@ def _text(value: Any, limit: int = MAX_VALUE) -> str | None:
     return text[:limit] if text else None
 
 
+def _is_mapping(value: Any) -> TypeGuard[Mapping[str, Any]]:
+    """isinstance(value, Mapping), with the usual answers (a dict, a string, nothing) found without the ABC
+    check, which took a tenth of the time an event's enrichment took."""
+    if isinstance(value, dict):
+        return True
+    if value is None or isinstance(value, str):
+        return False
+    return isinstance(value, Mapping)
+
+
 def _get(mapping: Any, *path: str) -> Any:
     for key in path:
-        if not isinstance(mapping, Mapping):
+        if not _is_mapping(mapping):
             return None
         mapping = mapping.get(key)
     return mapping
@@ -101,7 +111,7 @@ def page_of(properties: Mapping[str, Any], context: Mapping[str, Any]) -> tuple[
         _get(context, "page", "referer"),
         properties.get("referrer"),
     ):
-        if isinstance(raw, Mapping):  # Tracardi: {"host": ..., "query": ...}
+        if _is_mapping(raw):  # Tracardi: {"host": ..., "query": ...}
             raw = raw.get("url") or raw.get("host")
         referrer = _text(raw, MAX_URL)
         if referrer:
@@ -113,6 +123,8 @@ def utm_of(url: str | None) -> dict[str, str]:
     """The UTM parameters of a URL, by short name (`source`, `medium`, ...); empty when it has none."""
     if not url:
         return {}
+    if "%" not in url and "utm" not in url.lower():
+        return {}  # no key of its query can read utm_*, escaped or not: no need to parse it
     try:
         parts = urlsplit(url)
     except ValueError:

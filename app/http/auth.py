@@ -12,8 +12,11 @@ from app.http.problems import ApiError
 from app.services.sources import Source, SourceService
 
 
-def admin_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """Personal data needs the admin token: no token, no data."""
+async def admin_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Personal data needs the admin token: no token, no data.
+
+    A coroutine, though it never waits: Litestar runs a plain-function guard in its thread pool, a hop to
+    a worker thread and back on every request (bench/api_cpu.py)."""
     expected: str = connection.app.state.admin_token
     header = connection.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")

@@ -33,31 +33,63 @@ def _key_path(parent: str, key: str) -> str:
     return f"{parent}[{msgspec.json.encode(key).decode()}]"
 
 
-def check_json(value: Any, limits: JsonLimits) -> None:
+_CONTAINERS = (dict, list)  # a tuple: `dict | list` builds a union object at every isinstance call
+
+
+def check_json(value: Any, limits: JsonLimits, *, strings: bool = True) -> None:
     """422 naming the first value nested deeper than `max_depth` containers, a string (or key) longer than
     `max_string` characters, or an object with more than `max_keys` keys. Iterative: deep input costs no
-    recursion."""
-    stack: list[tuple[Any, str, int]] = [(value, "$", 0)]
+    recursion. A value's JSON path is spelled out only for the value that fails (`_path`): building one for
+    every value was most of the time this took. `strings=False` when no string can be too long (the body
+    was not longer than `max_string`): then only the containers are visited."""
+    # (value, depth, parent entry, key or index in the parent): the path, lazily
+    stack: list[tuple[Any, int, Any, Any]] = [(value, 0, None, None)]
     while stack:
-        node, path, depth = stack.pop()
+        entry = stack.pop()
+        node, depth = entry[0], entry[1]
         if isinstance(node, str):
             if len(node) > limits.max_string:
-                raise invalid(path, f"strings may hold at most {limits.max_string} characters")
+                raise invalid(_path(entry), f"strings may hold at most {limits.max_string} characters")
             continue
-        if not isinstance(node, dict | list):
+        if not isinstance(node, _CONTAINERS):
             continue
         if depth + 1 > limits.max_depth:
-            raise invalid(path, f"JSON may nest at most {limits.max_depth} levels deep")
+            raise invalid(_path(entry), f"JSON may nest at most {limits.max_depth} levels deep")
         if isinstance(node, dict):
             if len(node) > limits.max_keys:
-                raise invalid(path, f"an object may hold at most {limits.max_keys} keys")
+                raise invalid(_path(entry), f"an object may hold at most {limits.max_keys} keys")
+            if not strings:
+                stack.extend(
+                    (child, depth + 1, entry, str(key))
+                    for key, child in node.items()
+                    if isinstance(child, _CONTAINERS)
+                )
+                continue
             for key, child in node.items():
-                child_path = _key_path(path, str(key))
                 if len(key) > limits.max_string:
-                    raise invalid(child_path, f"keys may hold at most {limits.max_string} characters")
-                stack.append((child, child_path, depth + 1))
+                    raise invalid(
+                        _path((child, depth + 1, entry, str(key))),
+                        f"keys may hold at most {limits.max_string} characters",
+                    )
+                stack.append((child, depth + 1, entry, str(key)))
+        elif strings:
+            stack.extend((child, depth + 1, entry, i) for i, child in enumerate(node))
         else:
-            stack.extend((child, f"{path}[{i}]", depth + 1) for i, child in enumerate(node))
+            stack.extend(
+                (child, depth + 1, entry, i) for i, child in enumerate(node) if isinstance(child, _CONTAINERS)
+            )
+
+
+def _path(entry: tuple[Any, int, Any, Any]) -> str:
+    """The JSON path (`$.events[0].type`) of a `check_json` stack entry."""
+    steps = []
+    while entry[2] is not None:
+        steps.append(entry[3])
+        entry = entry[2]
+    path = "$"
+    for step in reversed(steps):
+        path = f"{path}[{step}]" if isinstance(step, int) else _key_path(path, step)
+    return path
 
 
 def check_json_bytes(body: bytes, limits: JsonLimits) -> None:
@@ -68,7 +100,8 @@ def check_json_bytes(body: bytes, limits: JsonLimits) -> None:
         value = msgspec.json.decode(body)
     except msgspec.DecodeError:
         return
-    check_json(value, limits)
+    # A decoded string is never longer than the JSON text that holds it.
+    check_json(value, limits, strings=len(body) > limits.max_string)
 
 
 def body_timeout_middleware_factory(timeout: float) -> Any:

@@ -16,8 +16,9 @@ from app import metrics
 from app.http.problems import ApiError
 
 
-def metrics_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Either token opens /metrics; both comparisons are constant-time, and both always run."""
+async def metrics_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Either token opens /metrics; both comparisons are constant-time, and both always run. A coroutine, so
+    Litestar runs it on the event loop rather than in its thread pool (app.http.auth.admin_guard)."""
     scheme, _sep, token = connection.headers.get("authorization", "").partition(" ")
     given = token.strip().encode()
     admin_ok = hmac.compare_digest(given, connection.app.state.admin_token.encode())

@@ -57,7 +57,9 @@ class GraphRepository:
     def _bookmark_manager(self, *, write: bool) -> Any:
         """The process's bookmark manager, plus the current request's bookmarks when a request is open."""
         request = bookmarks.current_request()
-        if request is None:
+        if request is None or not (write or request.after):
+            # A read of a request that sent no bookmarks: the scoped manager would add nothing to the
+            # process's and record nothing, so the process's serves it without a wrapper per statement.
             return self._bookmarks
         return bookmarks.ScopedBookmarks(self._bookmarks, request, write=write)
 
