@@ -34,9 +34,10 @@ def test_health_says_ok_only_after_every_dialect_was_rehearsed(settings_env: dic
         assert client.post("/v1/batch", json={"batch": batch, "writeKey": source}).status_code == 200
     assert {r.rsplit("x", 1)[0] for r in rehearsed} == {"tracardi", "esp", "converge", "loymax", "segment"}
     assert "segmentx6" in rehearsed  # a Segment batch of several users
+    assert "segmentx10" in rehearsed  # a Segment batch of ten new users, one round each
     # /track, /collect, ESP identify and view, Converge without and in a session, Loymax, a Segment message,
-    # a Segment batch
-    assert len(rehearsed) == 9
+    # two Segment batches
+    assert len(rehearsed) == 10
 
 
 def _graph_census(graph: Any) -> dict[str, int]:
