@@ -50,6 +50,14 @@ def summarise(took: dict[str, float] | None) -> dict:
         **spreads(ingest, "ingest_ratio_batch100", "ingest_ratio_batch1"),
         "api_cpu_ms_per_event_batch1": ingest.get("api_cpu_ms_per_event_batch1"),
         "api_cpu_ms_per_event_batch100": ingest.get("api_cpu_ms_per_event_batch100"),
+        # Where the cores went on each side, ms of CPU per event: Neo4j's process and the API's (HTTP side)
+        # or the bench's own driver (raw side); and the earlier visitors written before measuring.
+        "ingest_cpu_ms_per_event": {
+            f"batch{b}_{mode}_{proc}": ingest.get(f"cpu_ms_per_event_batch{b}_{mode}_{proc}")
+            for b in (100, 1)
+            for mode, proc in (("http", "neo4j"), ("http", "api"), ("raw", "neo4j"), ("raw", "bench_client"))
+        },
+        "ingest_seed_visitors": ingest.get("seed_visitors"),
         # Lookup over HTTP (GET /aliases/{urn}, auth, JSON) against the bare MATCH; in-process beside it.
         **spreads(identity, "lookup_http_p50_ratio", "lookup_http_p99_ratio"),
         **spreads(identity, "lookup_p50_ratio", "lookup_p99_ratio"),
@@ -63,6 +71,9 @@ def summarise(took: dict[str, float] | None) -> dict:
             "segment_one_user_batch100_vs_track_batch100",
             "first_request_vs_p50",
         ),
+        # The Segment ratio's floor with no API: the hand-written /track statement for 100 new visitors in
+        # one statement over the same statement for one visitor's 100 events (bench/ingest_paths.py).
+        **spreads(paths.get("segment", {}), "raw_100_identities_vs_100_events"),
         # ?fresh=true (the traversal) over a bare aggregation over the same events, 100k events
         "traits_ratio_100k_events": biggest.get("fresh_over_bare_aggregation_p50") if biggest else None,
         # GET /profiles/{id} from the stored traits fold, and the first events page (bench/traits.py)
@@ -148,6 +159,7 @@ def markdown(s: dict) -> str:
         tail = f" [{f(spread[0], digits)}, {f(spread[1], digits)}]" if isinstance(spread, list) else ""
         return f(s.get(key), digits) + tail
 
+    cpu = s.get("ingest_cpu_ms_per_event") or {}
     rows = [
         (
             "ingest ratio, batch 100 (HTTP / raw UNWIND, same delta) [spread]",
@@ -158,6 +170,14 @@ def markdown(s: dict) -> str:
         (
             "API CPU ms per event, batch 1 / batch 100",
             f"{f(s.get('api_cpu_ms_per_event_batch1'), 3)} / {f(s.get('api_cpu_ms_per_event_batch100'), 3)}",
+            "—",
+        ),
+        (
+            "Neo4j CPU ms per event, HTTP / raw side, batch 100 / batch 1",
+            " / ".join(
+                f"{f(cpu.get(f'batch{b}_http_neo4j'), 3)} / {f(cpu.get(f'batch{b}_raw_neo4j'), 3)}"
+                for b in (100, 1)
+            ),
             "—",
         ),
         (
@@ -182,6 +202,11 @@ def markdown(s: dict) -> str:
         (
             "Segment /v1/batch of 100 messages of one user / /track batch 100",
             g("segment_one_user_batch100_vs_track_batch100"),
+            "—",
+        ),
+        (
+            "floor of the above without the API: raw statement, 100 new visitors / 1 visitor's 100 events",
+            g("raw_100_identities_vs_100_events"),
             "—",
         ),
         ("first request after /health ok / steady p50, worst dialect", g("first_request_vs_p50"), "<= 3"),
