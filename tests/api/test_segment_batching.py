@@ -99,10 +99,11 @@ def statements(client: Client, admin: dict[str, str]) -> float:
     )
 
 
-def test_a_batch_of_many_users_is_few_statements_and_the_same_as_one_by_one(
-    client: Client, source_id: str, admin: dict[str, str], graph: Any
-) -> None:
-    messages = scenario(seed=21)
+def batched_and_one_by_one(
+    client: Client, source_id: str, admin: dict[str, str], graph: Any, messages: list[dict[str, Any]]
+) -> tuple[dict[str, Any], dict[str, Any], float]:
+    """`messages` sent once as one /v1/batch and once one per request, each under its own prefix: the outcome
+    of each, and the statements the batch took."""
     batched, single = unique("b"), unique("s")
 
     before = statements(client, admin)
@@ -114,7 +115,14 @@ def test_a_batch_of_many_users_is_few_statements_and_the_same_as_one_by_one(
         r = client.post(f"/v1/{message['type']}", json=message | {"writeKey": source_id})
         assert r.status_code == 200, r.text
 
-    got, expected = outcome(graph, batched), outcome(graph, single)
+    return outcome(graph, batched), outcome(graph, single), batch_statements
+
+
+def test_a_batch_of_many_users_is_few_statements_and_the_same_as_one_by_one(
+    client: Client, source_id: str, admin: dict[str, str], graph: Any
+) -> None:
+    messages = scenario(seed=21)
+    got, expected, batch_statements = batched_and_one_by_one(client, source_id, admin, graph, messages)
     assert expected["events"] == 99  # 100 messages, one of them a repeat
     assert any(shared for _, shared, _, _ in expected["aliases"])  # the kiosks were refused and shared
     assert any(len(group) >= 3 for group in expected["partition"])  # logins merged anonymous visitors
@@ -154,18 +162,7 @@ def test_a_batch_of_one_user_is_one_identity_decision_per_run_and_the_same_as_on
     client: Client, source_id: str, admin: dict[str, str], graph: Any
 ) -> None:
     messages = one_user(60)
-    batched, single = unique("b"), unique("s")
-
-    before = statements(client, admin)
-    r = client.post("/v1/batch", json={"batch": fill(messages, batched), "writeKey": source_id})
-    assert r.status_code == 200, r.text
-    batch_statements = statements(client, admin) - before
-
-    for message in fill(messages, single):
-        r = client.post(f"/v1/{message['type']}", json=message | {"writeKey": source_id})
-        assert r.status_code == 200, r.text
-
-    got, expected = outcome(graph, batched), outcome(graph, single)
+    got, expected, batch_statements = batched_and_one_by_one(client, source_id, admin, graph, messages)
     assert expected["events"] == 60
     assert got == expected
     # Three runs (track calls, the identify, track calls): a few statements, not one or more per message.
