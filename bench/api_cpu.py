@@ -25,6 +25,7 @@ import asyncio
 import json
 import sys
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -76,8 +77,14 @@ def api_pid(server: ApiServer) -> int:
     return process_tree(server.pid)[-1]
 
 
-async def track_phase(server: ApiServer, work: Workload, requests: int, concurrency: int) -> float:
-    """CPU ms of the API process per POST /track over `requests` requests."""
+async def api_cpu_per_request(
+    server: ApiServer,
+    requests: int,
+    concurrency: int,
+    send: Callable[[KeepAliveConnection, int], Awaitable[tuple[int, bytes]]],
+) -> float:
+    """CPU ms of the API process per request over `requests` requests, `concurrency` keep-alive connections
+    each sending `send(connection, n)` (n counts down) until none are left; every answer must be 200."""
     left = requests
     cpu0 = cpu_seconds(api_pid(server))
 
@@ -87,36 +94,36 @@ async def track_phase(server: ApiServer, work: Workload, requests: int, concurre
         try:
             while left > 0:
                 left -= 1
-                visitor = work.take()
-                status, body = await connection.post("/track", track_body(SOURCE, visitor, visitor.visit()))
+                status, body = await send(connection, left)
                 assert status == 200, (status, body[:300])
-                work.give_back(visitor)
         finally:
             await connection.close()
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return 1000 * (cpu_seconds(api_pid(server)) - cpu0) / requests
+
+
+async def track_phase(server: ApiServer, work: Workload, requests: int, concurrency: int) -> float:
+    """CPU ms of the API process per POST /track over `requests` requests."""
+
+    async def send(connection: KeepAliveConnection, n: int) -> tuple[int, bytes]:
+        visitor = work.take()
+        status, body = await connection.post("/track", track_body(SOURCE, visitor, visitor.visit()))
+        if status == 200:
+            work.give_back(visitor)
+        return status, body
+
+    return await api_cpu_per_request(server, requests, concurrency, send)
 
 
 async def lookup_phase(server: ApiServer, urns: list[str], requests: int, concurrency: int) -> float:
     """CPU ms of the API process per GET /aliases/{urn} (admin token) over `requests` requests."""
-    left = requests
     auth = f"Authorization: Bearer {ADMIN}\r\n"
-    cpu0 = cpu_seconds(api_pid(server))
 
-    async def worker() -> None:
-        nonlocal left
-        connection = KeepAliveConnection(HOST, server.port)
-        try:
-            while left > 0:
-                left -= 1
-                status, body = await connection.get(f"/aliases/{urns[left % len(urns)]}", auth)
-                assert status == 200, (status, body[:300])
-        finally:
-            await connection.close()
+    async def send(connection: KeepAliveConnection, n: int) -> tuple[int, bytes]:
+        return await connection.get(f"/aliases/{urns[n % len(urns)]}", auth)
 
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return 1000 * (cpu_seconds(api_pid(server)) - cpu0) / requests
+    return await api_cpu_per_request(server, requests, concurrency, send)
 
 
 async def measure(
