@@ -60,6 +60,7 @@ from bench._common import (
     round_spread,
     write_result,
 )
+from bench.ingest import drive
 from bench.loadgen import KeepAliveConnection
 from bench.raw_baseline import RAW, RAW_STATEMENT, T0, Visitor, loopback_client, raw_params, track_body
 
@@ -367,16 +368,13 @@ async def raw_identities_vs_events(uri: str) -> dict[str, Any]:
 
         async def run(side: str, seconds: float) -> float:
             statement, params = sides[side]
-            done, stop_at, started = 0, time.perf_counter() + seconds, time.perf_counter()
 
-            async def client_loop() -> None:
-                nonlocal done
-                while time.perf_counter() < stop_at:
-                    await graph.driver.execute_query(statement, params(), database_=graph.database)
-                    done += 1
+            async def call() -> bool:
+                await graph.driver.execute_query(statement, params(), database_=graph.database)
+                return True
 
-            await asyncio.gather(*(client_loop() for _ in range(CONCURRENCY)))
-            return 100 * done / (time.perf_counter() - started)
+            done, elapsed = await drive(call, CONCURRENCY, seconds)
+            return 100 * done / elapsed
 
         for side in sides:  # warm-up
             await run(side, 3.0)
