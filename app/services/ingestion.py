@@ -147,9 +147,18 @@ class IngestionService:
             with contextlib.suppress(_OutOfOrder):  # planned all the same
                 await self._write_by_levels(tx, prepared, "rehearsal")
 
-    async def _round(self, tx: Tx, params: RoundParams) -> RoundRow:
-        """One run of cypher/ingest_round.cypher: the structs become plain maps only here, for the driver."""
-        row = await self._repo.ingest_round(tx, **msgspec.to_builtins(params))
+    async def _round(
+        self, tx: Tx, params: RoundParams, merge: tuple[str, list[str]] | None = None
+    ) -> RoundRow:
+        """One run of cypher/ingest_round.cypher: the structs become plain maps only here, for the driver.
+        With `merge` (survivor, merged profiles), those merge first, in the same statement."""
+        if merge is None:
+            row = await self._repo.ingest_round(tx, **msgspec.to_builtins(params))
+        else:
+            survivor_id, merged_ids = merge
+            row = await self._repo.ingest_round_merging(
+                tx, survivor_id=survivor_id, merged_ids=merged_ids, **msgspec.to_builtins(params)
+            )
         return msgspec.convert(row, RoundRow)
 
     async def _write_by_levels(
@@ -320,14 +329,11 @@ class IngestionService:
         """Carry out a plan made for the state the lock rounds read: a round with no other step; with
         `merged`, those profiles merged into the plan's profile first, in the same statement."""
         params = plan_of.commit_round(source_id, commit, bind_events, now, self._held_types)
+        merge = None
         if merged:
             assert commit.profile_id is not None
-            found = await self._repo.ingest_round_merging(
-                tx, survivor_id=commit.profile_id, merged_ids=merged, **msgspec.to_builtins(params)
-            )
-            row = msgspec.convert(found, RoundRow)
-        else:
-            row = await self._round(tx, params)
+            merge = (commit.profile_id, merged)
+        row = await self._round(tx, params, merge)
         assert row.committed == "always"
 
     async def _own_profile(self, tx: Tx, alias: AliasUrn, source_id: str, now: datetime) -> None:

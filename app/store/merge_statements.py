@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import re
 
+from app.store.many_rounds import NotDerivable
+
+__all__ = ["NotDerivable", "ingest_round_merging", "merge_components_folded", "merge_step"]
+
 MERGE_PARAMS = frozenset({"survivor_id", "merged_ids"})
 
 _FINAL_RETURN = re.compile(r"\n\s*RETURN\b[^\n{}]*\s*$")
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
-
-
-class NotDerivable(ValueError):
-    pass
 
 
 def _body(text: str, name: str) -> str:
