@@ -430,7 +430,7 @@ def first_requests() -> dict[str, Any]:
         for dialect in DIALECTS:
             starts[dialect].append(first_request_once(dialect))
             print(f"first request {dialect}: {starts[dialect][-1]}", file=sys.stderr, flush=True)
-    ratios = {dialect: round(statistics.median(s["ratio"] for s in runs), 2) for dialect, runs in starts.items()}
+    ratios = {d: round(statistics.median(s["ratio"] for s in runs), 2) for d, runs in starts.items()}
     out = {
         dialect: {
             "ratio": ratios[dialect],
