@@ -11,7 +11,7 @@ datetime objects, in Python, was an eighth of the API's CPU per request.
 
 from __future__ import annotations
 
-import uuid
+import os
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -59,6 +59,26 @@ def event_key(source_id: str, external_id: str | None, event_id: str) -> str:
     return f"{source_id}|ext|{external_id}" if external_id is not None else f"{source_id}|id|{event_id}"
 
 
+def new_ids(n: int) -> list[str]:
+    """`n` random (version 4, RFC 4122 variant) UUIDs as text from one read of the OS's random source.
+    `str(uuid.uuid4())` costs about 12 us an id (a system call, a UUID object, its formatting): 0.012 ms of
+    the API's 0.09 ms of CPU per event at /track batch 100."""
+    pool = bytearray(os.urandom(16 * n))
+    for i in range(0, 16 * n, 16):
+        pool[i + 6] = (pool[i + 6] & 0x0F) | 0x40  # version 4
+        pool[i + 8] = (pool[i + 8] & 0x3F) | 0x80  # variant 10xx
+    h = pool.hex()
+    return [
+        f"{h[i : i + 8]}-{h[i + 8 : i + 12]}-{h[i + 12 : i + 16]}-{h[i + 16 : i + 20]}-{h[i + 20 : i + 32]}"
+        for i in range(0, 32 * n, 32)
+    ]
+
+
+def new_id() -> str:
+    """One id as `new_ids` makes them."""
+    return new_ids(1)[0]
+
+
 def prepare(batch: IngestBatch, max_future_skew: timedelta = DEFAULT_MAX_FUTURE_SKEW) -> PreparedBatch:
     """Give every event an id and its dedup key; a repeat inside the batch shares the row it repeats. An event
     time more than `max_future_skew` after the batch's receipt becomes the receive time (API.md, clock
@@ -69,8 +89,7 @@ def prepare(batch: IngestBatch, max_future_skew: timedelta = DEFAULT_MAX_FUTURE_
     rows: list[EventRow] = []
     row_of_key: dict[str, int] = {}
     order: list[int] = []
-    for ev in batch.events:
-        event_id = str(uuid.uuid4())
+    for ev, event_id in zip(batch.events, new_ids(len(batch.events)), strict=True):
         key = event_key(batch.source_id, ev.external_id, event_id)
         if key not in row_of_key:
             row_of_key[key] = len(rows)
@@ -355,7 +374,7 @@ def plan_commit(
 def own_profile_commit(alias: AliasUrn) -> Commit:
     """A profile for a new alias merge protection kept out; its id handle names the alias as evidence, so
     the new component holds together when it is re-derived."""
-    own_id, urn = str(uuid.uuid4()), str(alias)
+    own_id, urn = new_id(), str(alias)
     return Commit(
         when="always", new_profile_id=own_id, profile_id=own_id, attach_urns=[urn], linked_urns=[urn]
     )
@@ -389,9 +408,9 @@ def guesses(
         rules=rules,
     )
     if not unowned.refusals:
-        new_id = str(uuid.uuid4())
+        fresh_id = new_id()
         found["unowned"] = plan_commit(
-            "unowned", batch, unowned, members, rows, profile_id=new_id, new_profile_id=new_id
+            "unowned", batch, unowned, members, rows, profile_id=fresh_id, new_profile_id=fresh_id
         )
     if members.session is not None or members.aliases:
         # A session seen before or a new one: the same plan, since the commit binds a session that has no

@@ -9,7 +9,6 @@ This module only orchestrates the rounds; what each round sends is built in `app
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -97,7 +96,7 @@ class IngestionService:
     async def ingest_many(self, batches: Sequence[IngestBatch]) -> list[IngestResult]:
         """Write several batches (the messages of one Segment request) in one transaction, all or none."""
         prepared = [plan_of.prepare(batch, self._max_future_skew) for batch in batches]
-        request_id = str(uuid.uuid4())
+        request_id = plan_of.new_id()
 
         async def write_all(tx: AsyncManagedTransaction) -> list[IngestResult]:
             # One marker per batch: a repeat of an event written by an earlier batch of the same request is a
@@ -265,7 +264,7 @@ class IngestionService:
 
         # 3. Carry the plan out: merges first (rare), then everything else in one statement.
         if plan.survivor is None:
-            profile_id = new_profile_id = str(uuid.uuid4())
+            profile_id = new_profile_id = plan_of.new_id()
         else:
             profile_id, new_profile_id = plan.survivor, None
         touched.update(state.named | {profile_id})

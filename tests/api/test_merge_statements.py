@@ -27,6 +27,14 @@ class CountingRepository(GraphRepository):
         self.ran.append(name)
         return await super().rows(tx, name, **params)
 
+    async def plain_rows(self, tx: Tx, name: str, /, **params: Any) -> list[dict[str, Any]]:
+        self.ran.append(name)
+        return await super().plain_rows(tx, name, **params)
+
+    async def single(self, tx: Tx, name: str, /, **params: Any) -> dict[str, Any] | None:
+        self.ran.append(name)
+        return await super().single(tx, name, **params)
+
 
 async def _link(server: Neo4jServer) -> tuple[list[str], str, str, str]:
     driver = async_driver(server)

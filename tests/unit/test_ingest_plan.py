@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
@@ -373,3 +374,14 @@ def test_times_travel_as_iso_text_never_as_datetime_values() -> None:
 
     assert not any(isinstance(leaf, datetime) for leaf in leaves(sent))
     assert sent["events"][0]["time"] == T0.isoformat()
+
+
+def test_new_ids_are_distinct_version_4_uuids_in_canonical_text() -> None:
+    ids = ip.new_ids(500)
+    assert len(set(ids)) == 500
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text
+        assert parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122
+    assert ip.new_ids(0) == []
