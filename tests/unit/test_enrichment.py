@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from graph_model.enrichment import (
+    UTM_KEYS,
     ClientInfo,
     Device,
     device_of,
@@ -15,6 +19,7 @@ from graph_model.enrichment import (
     protect_ip,
     stored_context,
     utm_of,
+    utm_params,
 )
 
 UTM_TABLE: list[tuple[str | None, dict[str, str]]] = [
@@ -178,3 +183,41 @@ def test_event_fields_and_stored_context() -> None:
     assert fields["page_referrer"] == "https://r.io/"
     assert (fields["utm_source"], fields["utm_medium"], fields["utm_campaign"]) == ("x", None, "c")
     assert stored_context({"ip": "203.0.113.77", "library": {"name": "x"}}) == {"library": {"name": "x"}}
+
+
+def test_event_fields_carry_every_utm_key() -> None:
+    url = "https://a.io/?" + "&".join(f"utm_{k}={k}-value" for k in UTM_KEYS)
+    fields = event_fields({"url": url}, {}, None)
+    assert {k: fields[f"utm_{k}"] for k in UTM_KEYS} == {k: f"{k}-value" for k in UTM_KEYS}
+
+
+def _utm_by_parse_qs(query: str) -> dict[str, str]:
+    """The reference utm_params must equal: the standard library's parser, every parameter decoded."""
+    params = {k.lower(): v for k, v in parse_qs(query, keep_blank_values=False).items()}
+    return {k: v[0] for k, v in params.items() if k.startswith("utm_")}
+
+
+_QUERY_PIECES = st.sampled_from(
+    ["utm_", "UTM_", "Utm_", "source", "medium", "x", "=", "&", "+", "%20", "%75", "%5F", "%", "%zz", "a", ""]
+)
+
+
+@given(st.lists(_QUERY_PIECES, max_size=24).map("".join))
+@settings(max_examples=2000)
+def test_utm_params_read_a_query_as_parse_qs_does(query: str) -> None:
+    assert utm_params(query) == _utm_by_parse_qs(query)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "utm_source=a&UTM_SOURCE=b&utm_source=c",
+        "UTM_SOURCE=b&utm_source=a",
+        "utm%5Fsource=enc&utm_source=plain",
+        "utm_source=&utm_source=late",
+        "utm_campaign=spring+sale%21&other=%zz",
+        "utm_source&utm_medium=m",
+    ],
+)
+def test_utm_params_edge_cases_match_parse_qs(query: str) -> None:
+    assert utm_params(query) == _utm_by_parse_qs(query)
