@@ -67,7 +67,9 @@ from bench.raw_baseline import RAW, RAW_STATEMENT, T0, Visitor, loopback_client,
 
 ADMIN = "bench-" + uuid.uuid4().hex
 ROUNDS = int(env_number("BENCH_PATHS_ROUNDS", 3))
-IMPORT_LINES = int(env_number("BENCH_IMPORT_LINES", 60))
+# 400 lines of 100 events: with the importer's defaults (100 lines a chunk, 4 chunks at once) that is four
+# chunks written side by side, as a back-fill of history is; 60 lines were one chunk, one transaction.
+IMPORT_LINES = int(env_number("BENCH_IMPORT_LINES", 400))
 SEGMENT_SECONDS = env_number("BENCH_SEGMENT_SECONDS", 10.0)
 FIRST_REQUESTS = int(env_number("BENCH_FIRST_REQUESTS", 30))
 FIRST_STARTS = int(env_number("BENCH_FIRST_STARTS", 3))
