@@ -181,6 +181,19 @@ class LocalRun:
     pid: int | None  # None: a Neo4j this run did not start
     workdir: Path
 
+    def replans(self) -> int | None:
+        """How many cached plans Neo4j has thrown away as stale so far (its debug.log says so each time a
+        statement's statistics moved past the divergence threshold; the statement is planned again on its
+        next run). None for a Neo4j this run did not start."""
+        if self.pid is None:
+            return None
+        log = self.workdir / "neo4j" / "logs" / "debug.log"
+        try:
+            with log.open("rb") as lines:
+                return sum(1 for line in lines if b"Discarded stale query" in line)
+        except FileNotFoundError:
+            return 0
+
 
 @contextmanager
 def local_neo4j(

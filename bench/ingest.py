@@ -56,6 +56,7 @@ from bench._common import (
     RESULTS,
     ApiServer,
     Graph,
+    LocalRun,
     api_env,
     arguments,
     connect,
@@ -127,9 +128,9 @@ async def phase(
     graph: Graph,
     concurrency: int,
     seconds: float,
-    neo4j_pid: int | None = None,
+    neo4j: LocalRun,
 ) -> dict[str, Any]:
-    batch = work.batch
+    batch, neo4j_pid, replans = work.batch, neo4j.pid, neo4j.replans
     rss: list[float] = []
     errors = 0
     connections: asyncio.Queue[KeepAliveConnection] = asyncio.Queue()
@@ -179,6 +180,8 @@ async def phase(
     cpu0 = cpu_seconds(server.pid)
     neo4j_cpu0 = cpu_seconds(neo4j_pid) if neo4j_pid is not None else 0.0
     client_cpu0 = time.process_time()
+    replans0 = replans()
+    started_at = time.time()
     try:
         requests, elapsed = await drive(call, concurrency, seconds)
     finally:
@@ -188,6 +191,7 @@ async def phase(
     cpu = cpu_seconds(server.pid) - cpu0
     neo4j_cpu = cpu_seconds(neo4j_pid) - neo4j_cpu0 if neo4j_pid is not None else None
     client_cpu = time.process_time() - client_cpu0
+    replans1 = replans()
     events = requests * batch
 
     def per_event(seconds: float | None) -> float | None:
@@ -212,6 +216,10 @@ async def phase(
             "api": per_event(cpu),
             "bench_client": per_event(client_cpu),
         },
+        # Statements Neo4j planned again during the phase (a stale plan thrown away: ingest_round takes
+        # about three times the raw statement's planning), and when the phase began, to place them.
+        "replans": replans1 - replans0 if replans0 is not None and replans1 is not None else None,
+        "started_at": round(started_at, 1),
     }
 
 
@@ -233,12 +241,11 @@ async def seed(graph: Graph, visitors: int, per_statement: int = 500) -> None:
 
 async def measure(
     server: ApiServer,
-    uri: str,
+    neo4j: LocalRun,
     args: argparse.Namespace,
     sink: WebhookSink | None = None,
-    neo4j_pid: int | None = None,
 ) -> dict[str, Any]:
-    async with connect(uri) as graph:
+    async with connect(neo4j.uri) as graph:
         ensure_source(server.url, ADMIN, SOURCE, "ingest bench")
         if sink is not None:  # one webhook for every identity change: the feed's and the worker's cost
             register(server.url, ADMIN, sink.url)
@@ -249,12 +256,12 @@ async def measure(
             # Each side has visitors of its own, returning ones among them, for the whole batch size.
             work = {mode: Workload(batch, args.returning) for mode in ("http", "raw")}
             for mode in ("http", "raw"):  # warm-up: compile plans, fill caches
-                await phase(mode, work[mode], server, graph, args.concurrency, args.warmup, neo4j_pid)
+                await phase(mode, work[mode], server, graph, args.concurrency, args.warmup, neo4j)
             for round_ in range(args.rounds):
                 # Rounds alternate which side goes first, so drift within a round falls on both alike.
                 for mode in ("http", "raw") if round_ % 2 == 0 else ("raw", "http"):
                     result = await phase(
-                        mode, work[mode], server, graph, args.concurrency, args.seconds, neo4j_pid
+                        mode, work[mode], server, graph, args.concurrency, args.seconds, neo4j
                     )
                     result["round"] = round_
                     print(json.dumps(result), file=sys.stderr, flush=True)
@@ -282,6 +289,8 @@ async def measure(
                 if all(v is not None for v in values) and values:
                     out |= round_spread(f"cpu_ms_per_event_batch{batch}_{mode}_{side}", values)
         out[f"errors_batch{batch}"] = {"http": sum(of("http", "errors")), "raw": sum(of("raw", "errors"))}
+        if all(p["replans"] is not None for p in phases):
+            out[f"replans_batch{batch}"] = {mode: of(mode, "replans") for mode in ("http", "raw")}
     out["api_rss_mb"] = max(p["api_rss_mb"] for p in phases if p["api_rss_mb"] is not None)
     return out
 
@@ -340,9 +349,7 @@ def main() -> None:
         api_server(neo4j.uri, neo4j.workdir / "api", profile_to) as server,
         WebhookSink() as sink,
     ):
-        result = asyncio.run(
-            measure(server, neo4j.uri, args, sink if args.webhook else None, neo4j_pid=neo4j.pid)
-        )
+        result = asyncio.run(measure(server, neo4j, args, sink if args.webhook else None))
         result["webhook_deliveries_received"] = sink.received if args.webhook else None
     result = {
         "ingest_ratio_batch100": result.get("ingest_ratio_batch100"),
