@@ -266,6 +266,7 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
                 source_id=source.id,
                 dialect=args.dialect,
                 batch_size=args.batch_size,
+                batch_events=args.batch_events,
                 blocked=settings.blocked_values,
                 max_events=settings.max_events_per_request,
                 on_reject=rejects,
@@ -291,8 +292,8 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
-    if args.batch_size < 1:
-        print("idgraph: --batch-size must be positive", file=sys.stderr)
+    if args.batch_size < 1 or args.batch_events < 1:
+        print("idgraph: --batch-size and --batch-events must be positive", file=sys.stderr)
         return 2
     if args.parallel < 1:
         print("idgraph: --parallel must be positive", file=sys.stderr)
@@ -413,8 +414,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="One JSON object per line, in the wire format of a dialect (detected per line with"
         " --dialect auto: Unomi eventType -> esp; batch[] or a Segment type with user/anonymous/previous id"
         " -> segment; method/event_name/eventName -> converge; event_type -> loymax; events[] or session ->"
-        " tracardi). --batch-size lines are written per transaction; a failing batch is retried line by line,"
-        " and rejected lines are written with their line numbers and reasons to the rejects file.",
+        " tracardi). --batch-size lines (fewer once they hold --batch-events events) are written per"
+        " transaction; a failing batch is retried line by line, and rejected lines are written with their"
+        " line numbers and reasons to the rejects file.",
     )
     imp.add_argument("file", help="the NDJSON file")
     imp.add_argument("--source", required=True, help="the event source id of every line (must exist)")
@@ -422,6 +424,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--dialect", default="auto", choices=["auto", "tracardi", "esp", "converge", "loymax", "segment"]
     )
     imp.add_argument("--batch-size", type=int, default=100, help="lines per transaction (default 100)")
+    imp.add_argument(
+        "--batch-events",
+        type=int,
+        default=1000,
+        help="a transaction closes early once its lines hold this many events (default 1000)",
+    )
     imp.add_argument(
         "--parallel",
         type=int,

@@ -105,3 +105,15 @@ def test_an_event_without_a_client_id_gets_one_from_its_line() -> None:
     assert seen[0] == seen[1]
     first, second = seen[0]
     assert first and second and first.startswith("import:7:") and first != second
+
+
+def test_a_chunk_closes_once_its_lines_hold_batch_events_events() -> None:
+    service = _FlakyService()
+    importer = BulkImporter(service, source_id="src", batch_size=100, batch_events=5)  # type: ignore[arg-type]
+    lines = [  # three events a line: the second line takes a chunk to six, past five
+        (n, json.dumps({"session": {"id": sid}, "events": [{"type": "view"}] * 3}).encode())
+        for n, sid in enumerate(["a", "b", "c", "d", "e"], start=1)
+    ]
+    asyncio.run(importer.run(lines))
+    assert service.calls == [["a", "b"], ["c", "d"], ["e"]]
+    assert importer.report.saved == 15
