@@ -10,7 +10,9 @@ per-round ratios with their [min, max] as `<key>_spread`:
   events/s, on the same data: the visits of bench/raw_baseline.py (100 page views each, a new visitor per
   line), one set of visitors per side so neither side finds the other's. Events/s counts the events stored
   for the side's source (a Cypher count) over the importer's own time (its report's `seconds`);
-  `import_vs_http_batch100_whole_command` over the command's whole run, start-up included;
+  `import_vs_http_batch100_whole_command` over the command's whole run, start-up included; five rounds
+  (BENCH_IMPORT_ROUNDS) after one warm-up round that is not counted, in a graph that already holds 30,000
+  earlier visitors (BENCH_IMPORT_SEED_VISITORS, written as bench/ingest.py writes its seed);
 - `segment_batch100_vs_track_batch100`: POST /v1/batch of 100 messages from 100 distinct new users (identify
   with an email and track, alternating) over /track of 100 events of one new visitor, in events/s (a message
   is an event); `segment_one_user_batch100_vs_track_batch100` the same for 100 track messages of one user;
@@ -23,8 +25,9 @@ per-round ratios with their [min, max] as `<key>_spread`:
   every start.
 
 The API's CPU time (utime + stime of its process, /proc) per event is reported for the /track and Segment
-phases. BENCH_PATHS_ROUNDS, BENCH_IMPORT_LINES, BENCH_SEGMENT_SECONDS, BENCH_FIRST_REQUESTS,
-BENCH_FIRST_STARTS and BENCH_FIRST_DIALECTS (comma-separated) shorten a run while developing.
+phases. BENCH_PATHS_ROUNDS, BENCH_IMPORT_ROUNDS, BENCH_IMPORT_LINES, BENCH_IMPORT_SEED_VISITORS,
+BENCH_SEGMENT_SECONDS, BENCH_FIRST_REQUESTS, BENCH_FIRST_STARTS and BENCH_FIRST_DIALECTS (comma-separated)
+shorten a run while developing.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from bench._common import (
     HOST,
     RESULTS,
     ApiServer,
+    LocalRun,
     api_env,
     arguments,
     connect,
@@ -61,7 +65,7 @@ from bench._common import (
     round_spread,
     write_result,
 )
-from bench.ingest import drive
+from bench.ingest import drive, seed
 from bench.loadgen import KeepAliveConnection
 from bench.raw_baseline import RAW, RAW_STATEMENT, T0, Visitor, loopback_client, raw_params, track_body
 
@@ -70,6 +74,11 @@ ROUNDS = int(env_number("BENCH_PATHS_ROUNDS", 3))
 # 400 lines of 100 events: with the importer's defaults (100 lines a chunk, 4 chunks at once) that is four
 # chunks written side by side, as a back-fill of history is; 60 lines were one chunk, one transaction.
 IMPORT_LINES = int(env_number("BENCH_IMPORT_LINES", 400))
+# Each round is a few seconds a side, so one round's ratio swings widely: five, after a warm-up round.
+IMPORT_ROUNDS = int(env_number("BENCH_IMPORT_ROUNDS", 5))
+# Earlier visitors written first, as bench/ingest.py does: on a graph growing from empty Neo4j plans the
+# statements again round after round, a cost that lands on whichever side runs then.
+IMPORT_SEED = int(env_number("BENCH_IMPORT_SEED_VISITORS", 30_000))
 SEGMENT_SECONDS = env_number("BENCH_SEGMENT_SECONDS", 10.0)
 FIRST_REQUESTS = int(env_number("BENCH_FIRST_REQUESTS", 30))
 FIRST_STARTS = int(env_number("BENCH_FIRST_STARTS", 3))
@@ -227,11 +236,22 @@ def track_once(source_id: str) -> Callable[[], bytes]:
     return body
 
 
-def import_vs_http(uri: str, server: ApiServer, workdir: Path) -> dict[str, Any]:
+async def seed_graph(uri: str, visitors: int) -> None:
+    async with connect(uri) as graph:
+        await seed(graph, visitors)
+
+
+def import_vs_http(neo4j: LocalRun, server: ApiServer) -> dict[str, Any]:
+    uri, workdir = neo4j.uri, neo4j.workdir
+    if IMPORT_SEED:
+        asyncio.run(seed_graph(uri, IMPORT_SEED))
     rounds: list[dict[str, Any]] = []
-    for round_ in range(ROUNDS):
+    # Round -1 warms up (plans both sides' statements, not counted): without it the first round paid for
+    # both sides' planning on a nearly empty graph and its ratio said nothing about either side's speed.
+    for round_ in range(-1, IMPORT_ROUNDS):
         took: dict[str, dict[str, Any]] = {}
         for side in ("import", "http") if round_ % 2 == 0 else ("http", "import"):
+            replans = neo4j.replans()
             source_id = f"paths-{side}-{round_}-{uuid.uuid4().hex[:6]}"
             ensure_source(server.url, ADMIN, source_id, f"{side} round {round_}")
             visitors = [Visitor(100) for _ in range(IMPORT_LINES)]
@@ -274,23 +294,33 @@ def import_vs_http(uri: str, server: ApiServer, workdir: Path) -> dict[str, Any]
                 asyncio.run(post_all(list(lines)))
                 elapsed = time.perf_counter() - started
             stored = stored_events(uri, source_id)
+            replans_after = neo4j.replans()
             took[side] = {
                 "events": stored,
                 "seconds": round(elapsed, 2),
                 "events_per_s": stored / elapsed,
                 **({"whole_command_seconds": round(whole, 2)} if side == "import" else {}),
+                # Statements Neo4j planned again meanwhile (bench/_common.py, LocalRun.replans).
+                "replans": None if replans is None or replans_after is None else replans_after - replans,
             }
         ratio = took["import"]["events_per_s"] / took["http"]["events_per_s"]
         whole_ratio = (
             took["import"]["events"] / took["import"]["whole_command_seconds"] / took["http"]["events_per_s"]
         )
-        rounds.append(
-            {"round": round_, **took, "ratio": round(ratio, 3), "whole_command_ratio": round(whole_ratio, 3)}
-        )
-        print(f"import vs http, round {round_}: {rounds[-1]}", file=sys.stderr, flush=True)
+        result = {
+            "round": round_,
+            **took,
+            "ratio": round(ratio, 3),
+            "whole_command_ratio": round(whole_ratio, 3),
+        }
+        print(f"import vs http, round {round_}: {result}", file=sys.stderr, flush=True)
+        if round_ >= 0:
+            rounds.append(result)
     return {
         "rounds": rounds,
         "lines_per_side": IMPORT_LINES,
+        "warm_up_rounds": 1,
+        "seed_visitors": IMPORT_SEED,
         **round_spread("import_vs_http_batch100", [r["ratio"] for r in rounds]),
         **round_spread("import_vs_http_batch100_whole_command", [r["whole_command_ratio"] for r in rounds]),
         **round_spread("import_events_per_s", [r["import"]["events_per_s"] for r in rounds], 1),
@@ -469,7 +499,7 @@ def main() -> None:
                 result["segment"] = asyncio.run(segment_vs_track(server))
                 result["segment"] |= asyncio.run(raw_identities_vs_events(neo4j.uri))
             if "import" in args.only:
-                result["import"] = import_vs_http(neo4j.uri, server, neo4j.workdir)
+                result["import"] = import_vs_http(neo4j, server)
     if "first" in args.only:
         result["first_request"] = first_requests()
     headline = {
