@@ -29,8 +29,10 @@ After a warm-up of each side (20 s: a fresh Neo4j keeps compiling the statements
 the two alternate for three rounds per batch size, each round starting with the other side; the figure is
 the median of the per-round ratios of events/s, with their [min, max] as `<key>_spread`. The API process's
 RSS is sampled during the HTTP phases (`api_rss_mb`: the largest sample), and its CPU time (utime + stime)
-per event is reported for each batch size. BENCH_INGEST_SECONDS, BENCH_INGEST_WARMUP and
-BENCH_INGEST_ROUNDS shorten a run while developing. The machine is shared: read ratios, not absolutes.
+per event is reported for each batch size, and each phase counts the plans Neo4j threw away as stale while
+it ran (`replans`, from its debug.log; `replans_batch<N>` per side). BENCH_INGEST_SECONDS,
+BENCH_INGEST_WARMUP and BENCH_INGEST_ROUNDS shorten a run while developing. The machine is shared: read
+ratios, not absolutes.
 """
 
 from __future__ import annotations

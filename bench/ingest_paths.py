@@ -71,8 +71,8 @@ from bench.raw_baseline import RAW, RAW_STATEMENT, T0, Visitor, loopback_client,
 
 ADMIN = "bench-" + uuid.uuid4().hex
 ROUNDS = int(env_number("BENCH_PATHS_ROUNDS", 3))
-# 400 lines of 100 events: with the importer's defaults (100 lines a chunk, 4 chunks at once) that is four
-# chunks written side by side, as a back-fill of history is; 60 lines were one chunk, one transaction.
+# 400 lines of 100 events: with the importer's defaults (a chunk closes at 100 lines or 1,000 events, four
+# chunks at once) that is 40 chunks of ten lines, four written side by side, as a back-fill of history is.
 IMPORT_LINES = int(env_number("BENCH_IMPORT_LINES", 400))
 # Each round is a few seconds a side, so one round's ratio swings widely: five, after a warm-up round.
 IMPORT_ROUNDS = int(env_number("BENCH_IMPORT_ROUNDS", 5))
