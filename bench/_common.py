@@ -194,6 +194,11 @@ class LocalRun:
         except FileNotFoundError:
             return 0
 
+    def replans_since(self, before: int | None) -> int | None:
+        """Replans since `replans()` answered `before` (None when either count is unknown)."""
+        now = self.replans()
+        return None if before is None or now is None else now - before
+
 
 @contextmanager
 def local_neo4j(

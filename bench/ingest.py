@@ -132,7 +132,7 @@ async def phase(
     seconds: float,
     neo4j: LocalRun,
 ) -> dict[str, Any]:
-    batch, neo4j_pid, replans = work.batch, neo4j.pid, neo4j.replans
+    batch, neo4j_pid = work.batch, neo4j.pid
     rss: list[float] = []
     errors = 0
     connections: asyncio.Queue[KeepAliveConnection] = asyncio.Queue()
@@ -182,7 +182,7 @@ async def phase(
     cpu0 = cpu_seconds(server.pid)
     neo4j_cpu0 = cpu_seconds(neo4j_pid) if neo4j_pid is not None else 0.0
     client_cpu0 = time.process_time()
-    replans0 = replans()
+    replans_before = neo4j.replans()
     started_at = time.time()
     try:
         requests, elapsed = await drive(call, concurrency, seconds)
@@ -193,7 +193,7 @@ async def phase(
     cpu = cpu_seconds(server.pid) - cpu0
     neo4j_cpu = cpu_seconds(neo4j_pid) - neo4j_cpu0 if neo4j_pid is not None else None
     client_cpu = time.process_time() - client_cpu0
-    replans1 = replans()
+    replans = neo4j.replans_since(replans_before)
     events = requests * batch
 
     def per_event(seconds: float | None) -> float | None:
@@ -220,7 +220,7 @@ async def phase(
         },
         # Statements Neo4j planned again during the phase (a stale plan thrown away: ingest_round takes
         # about three times the raw statement's planning), and when the phase began, to place them.
-        "replans": replans1 - replans0 if replans0 is not None and replans1 is not None else None,
+        "replans": replans,
         "started_at": round(started_at, 1),
     }
 

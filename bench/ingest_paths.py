@@ -251,7 +251,7 @@ def import_vs_http(neo4j: LocalRun, server: ApiServer) -> dict[str, Any]:
     for round_ in range(-1, IMPORT_ROUNDS):
         took: dict[str, dict[str, Any]] = {}
         for side in ("import", "http") if round_ % 2 == 0 else ("http", "import"):
-            replans = neo4j.replans()
+            replans_before = neo4j.replans()
             source_id = f"paths-{side}-{round_}-{uuid.uuid4().hex[:6]}"
             ensure_source(server.url, ADMIN, source_id, f"{side} round {round_}")
             visitors = [Visitor(100) for _ in range(IMPORT_LINES)]
@@ -294,14 +294,13 @@ def import_vs_http(neo4j: LocalRun, server: ApiServer) -> dict[str, Any]:
                 asyncio.run(post_all(list(lines)))
                 elapsed = time.perf_counter() - started
             stored = stored_events(uri, source_id)
-            replans_after = neo4j.replans()
             took[side] = {
                 "events": stored,
                 "seconds": round(elapsed, 2),
                 "events_per_s": stored / elapsed,
                 **({"whole_command_seconds": round(whole, 2)} if side == "import" else {}),
                 # Statements Neo4j planned again meanwhile (bench/_common.py, LocalRun.replans).
-                "replans": None if replans is None or replans_after is None else replans_after - replans,
+                "replans": neo4j.replans_since(replans_before),
             }
         ratio = took["import"]["events_per_s"] / took["http"]["events_per_s"]
         whole_ratio = (
